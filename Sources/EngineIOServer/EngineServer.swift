@@ -1,0 +1,103 @@
+import EngineIOCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// An Engine.IO v4 server: sessions over HTTP long-polling and WebSocket, their heartbeats and upgrades.
+///
+/// It does not listen by itself: an `HTTPServer` hands it the requests under `configuration.path`.
+/// Register `onConnection` before the HTTP server starts.
+public final class EngineServer: Sendable {
+    /// The server's options.
+    public let configuration: EngineServerConfiguration
+    let logger: Logger
+    private let sessions = NIOLockedValueBox<[String: EngineSocket]>([:])
+    private let connectionHandler = NIOLockedValueBox<(@Sendable (EngineSocket) -> Void)?>(nil)
+
+    /// Creates a server with `configuration`, logging to `logger`.
+    public init(configuration: EngineServerConfiguration = .init(), logger: Logger = Logger(label: "engine.io")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Sets the handler called for every new session, on the session's event loop, before any of its
+    /// messages is delivered: set the session's delegate there.
+    public func onConnection(_ handler: @escaping @Sendable (EngineSocket) -> Void) {
+        self.connectionHandler.withLockedValue { $0 = handler }
+    }
+
+    /// The number of open sessions.
+    public var clientsCount: Int { self.sessions.withLockedValue { $0.count } }
+
+    /// The open session with id `sid`.
+    public func socket(id sid: String) -> EngineSocket? {
+        self.sessions.withLockedValue { $0[sid] }
+    }
+
+    /// Closes every session (with a close packet).
+    public func closeAll() {
+        for session in self.sessions.withLockedValue({ Array($0.values) }) { session.close() }
+    }
+
+    func remove(_ session: EngineSocket) {
+        self.sessions.withLockedValue { sessions in
+            if sessions[session.id] === session { sessions[session.id] = nil }
+        }
+    }
+
+    /// Registers a new session on `eventLoop` (the caller's) and announces it; returns it with its open packet.
+    func openSession(handshake: EngineHandshakeRequest, on eventLoop: EventLoop, webSocket: WebSocketTransport?) -> (EngineSocket, EnginePacket) {
+        eventLoop.preconditionInEventLoop()
+        var id = SessionID.make()
+        while self.sessions.withLockedValue({ $0[id] != nil }) { id = SessionID.make() }
+        let session = EngineSocket(id: id, eventLoop: eventLoop, handshake: handshake, webSocket: webSocket, server: self)
+        self.sessions.withLockedValue { $0[id] = session }
+        let open = session.open()
+        self.logger.debug("engine.io session opened", metadata: ["eio.sid": "\(id)", "eio.transport": "\(handshake.transport)"])
+        self.connectionHandler.withLockedValue { $0 }?(session)
+        return (session, open)
+    }
+
+    /// Runs the `allowRequest` hook, if any; the future completes on `eventLoop`.
+    func authorize(_ handshake: EngineHandshakeRequest, on eventLoop: EventLoop) -> EventLoopFuture<EngineRequestDecision> {
+        guard let hook = self.configuration.allowRequest else { return eventLoop.makeSucceededFuture(.allow) }
+        return eventLoop.makeFutureWithTask { await hook(handshake) }
+    }
+
+    /// Whether a WebSocket upgrade with these headers may proceed: a browser's `Origin` must be allowed
+    /// by the CORS policy, or be the server's own origin.
+    func allowsWebSocketOrigin(_ headers: HTTPHeaders) -> Bool {
+        guard let origin = headers.first(name: "Origin") else { return true }
+        if let cors = self.configuration.cors, cors.allows(origin: origin) { return true }
+        guard let host = headers.first(name: "Host") else { return false }
+        let originHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first
+        return originHost.map { $0.lowercased() == host.lowercased() } ?? false
+    }
+
+    /// A long-polling handshake: the answer carries the open packet.
+    func pollingHandshake(_ handshake: EngineHandshakeRequest, on eventLoop: EventLoop) -> EngineHTTPAnswer {
+        let (session, open) = self.openSession(handshake: handshake, on: eventLoop, webSocket: nil)
+        var answer = EngineHTTPAnswer.text(PollingPayload.encode(CollectionOfOne(open)))
+        if let cookie = self.configuration.cookie {
+            answer.headers.add(name: "Set-Cookie", value: cookie.headerValue(sid: session.id))
+        }
+        return answer
+    }
+
+    /// A long-polling GET for `sid`; the answer completes on `promise`'s loop.
+    func poll(sid: String, promise: EventLoopPromise<EngineHTTPAnswer>) -> EngineSocket? {
+        guard let session = self.socket(id: sid) else {
+            promise.succeed(.error(.unknownSessionID))
+            return nil
+        }
+        session.eventLoop.execute { session.poll(answer: promise) }
+        return session
+    }
+
+    /// A long-polling POST for `sid`.
+    func post(sid: String, body: ByteBuffer, on eventLoop: EventLoop) -> EventLoopFuture<EngineHTTPAnswer> {
+        guard let session = self.socket(id: sid) else { return eventLoop.makeSucceededFuture(.error(.unknownSessionID)) }
+        return session.eventLoop.submit { session.post(body: body) }.hop(to: eventLoop)
+    }
+}

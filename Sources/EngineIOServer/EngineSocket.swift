@@ -1,0 +1,418 @@
+import EngineIOCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One Engine.IO session: a client connected over HTTP long-polling or WebSocket.
+///
+/// All of its state lives on `eventLoop` and is touched only there (this is what makes it safe to
+/// share: every public method hops to the loop when called from elsewhere). The delegate is called on
+/// that loop too.
+public final class EngineSocket: @unchecked Sendable {
+    /// The session id.
+    public let id: String
+    /// The loop that owns this session.
+    public let eventLoop: EventLoop
+    /// The HTTP request that opened the session.
+    public let handshake: EngineHandshakeRequest
+    /// Receives messages and the close; set it in the server's connection handler.
+    /// Only touch it on `eventLoop`.
+    public var delegate: EngineSocketDelegate?
+
+    private enum State {
+        case open
+        /// Closed by the server on polling, waiting for the next GET to deliver the close packet.
+        case closing
+        case closed
+    }
+
+    private enum Transport {
+        case polling
+        case webSocket(WebSocketTransport)
+    }
+
+    private let server: EngineServer
+    private let configuration: EngineServerConfiguration
+    private let logger: Logger
+    private var state: State = .open
+    private var transport: Transport
+    private var probe: WebSocketTransport?
+    private var outbox: CircularBuffer<EnginePacket> = CircularBuffer(initialCapacity: 4)
+    private var flushScheduled = false
+    private var pendingPoll: EventLoopPromise<EngineHTTPAnswer>?
+    private var postInProgress = false
+    private var pingTask: Scheduled<Void>?
+    private var pingTimeoutTask: Scheduled<Void>?
+    private var upgradeTimeoutTask: Scheduled<Void>?
+    private var discardTask: Scheduled<Void>?
+
+    init(
+        id: String,
+        eventLoop: EventLoop,
+        handshake: EngineHandshakeRequest,
+        webSocket: WebSocketTransport?,
+        server: EngineServer
+    ) {
+        self.id = id
+        self.eventLoop = eventLoop
+        self.handshake = handshake
+        self.server = server
+        self.configuration = server.configuration
+        var logger = server.logger
+        logger[metadataKey: "eio.sid"] = "\(id)"
+        self.logger = logger
+        self.transport = webSocket.map { .webSocket($0) } ?? .polling
+    }
+
+    /// The transport the session currently uses.
+    public var transportName: EngineTransport {
+        self.eventLoop.preconditionInEventLoop()
+        if case .webSocket = self.transport { return .websocket }
+        return .polling
+    }
+
+    /// Whether the session is open.
+    public var isOpen: Bool {
+        self.eventLoop.preconditionInEventLoop()
+        return self.state == .open
+    }
+
+    // MARK: Sending
+
+    /// Sends a message to the client. Messages leave in the order they were sent; several sent during
+    /// one event-loop tick leave together (one write system call).
+    public func send(_ message: EngineMessage) {
+        if self.eventLoop.inEventLoop {
+            self.enqueue(EnginePacket(message: message))
+        } else {
+            self.eventLoop.execute { self.enqueue(EnginePacket(message: message)) }
+        }
+    }
+
+    /// Sends several messages back to back (a Socket.IO packet and its binary attachments).
+    public func send(_ messages: [EngineMessage]) {
+        if self.eventLoop.inEventLoop {
+            for message in messages { self.enqueue(EnginePacket(message: message)) }
+        } else {
+            self.eventLoop.execute { for message in messages { self.enqueue(EnginePacket(message: message)) } }
+        }
+    }
+
+    /// Closes the session: messages already sent are delivered first, then the client gets a close packet.
+    public func close() {
+        if self.eventLoop.inEventLoop {
+            self.closeFromServer(reason: .forcedClose)
+        } else {
+            self.eventLoop.execute { self.closeFromServer(reason: .forcedClose) }
+        }
+    }
+
+    private func enqueue(_ packet: EnginePacket) {
+        guard self.state == .open else { return }
+        self.outbox.append(packet)
+        self.scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        self.eventLoop.execute { self.flush() }
+    }
+
+    /// Hands the outbox to the transport, if it can take it now.
+    private func flush() {
+        self.flushScheduled = false
+        guard !self.outbox.isEmpty else { return }
+        switch self.transport {
+        case .webSocket(let webSocket):
+            let packets = Array(self.outbox)
+            self.outbox.removeAll(keepingCapacity: true)
+            webSocket.write(packets, close: false, from: self.eventLoop)
+        case .polling:
+            guard let poll = self.pendingPoll else { return }
+            self.pendingPoll = nil
+            poll.succeed(.text(self.takePollingPayload()))
+        }
+    }
+
+    private func takePollingPayload(appending extra: EnginePacket? = nil) -> ByteBuffer {
+        var body = ByteBuffer()
+        PollingPayload.encode(self.outbox, into: &body)
+        if let extra {
+            if !self.outbox.isEmpty { body.writeInteger(PollingPayload.separator) }
+            PollingPayload.encode(CollectionOfOne(extra), into: &body)
+        }
+        self.outbox.removeAll(keepingCapacity: true)
+        return body
+    }
+
+    // MARK: Lifecycle
+
+    /// Called once the session is registered: sends the open packet and starts the heartbeat.
+    func open() -> EnginePacket {
+        self.eventLoop.preconditionInEventLoop()
+        let upgrades =
+            self.configuration.allowUpgrades && self.transportName == .polling && self.configuration.transports.contains(.websocket)
+            ? ["websocket"] : []
+        let handshake = EngineHandshake(
+            sid: self.id,
+            upgrades: upgrades,
+            pingInterval: Int(self.configuration.pingInterval.nanoseconds / 1_000_000),
+            pingTimeout: Int(self.configuration.pingTimeout.nanoseconds / 1_000_000),
+            maxPayload: self.configuration.maxHttpBufferSize
+        )
+        self.schedulePing()
+        return handshake.openPacket
+    }
+
+    private func schedulePing() {
+        self.pingTask?.cancel()
+        self.pingTask = self.eventLoop.scheduleTask(in: self.configuration.pingInterval) { [weak self] in
+            guard let self, self.state == .open else { return }
+            self.enqueue(.ping)
+            self.pingTimeoutTask?.cancel()
+            self.pingTimeoutTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
+                guard let self, self.state == .open else { return }
+                self.logger.debug("engine.io session closed: no pong within pingTimeout")
+                self.finish(reason: .pingTimeout)
+            }
+        }
+    }
+
+    /// Closes from the server side: flush, then a close packet, then the transport.
+    private func closeFromServer(reason: EngineCloseReason) {
+        guard self.state == .open else { return }
+        switch self.transport {
+        case .webSocket(let webSocket):
+            var packets = Array(self.outbox)
+            packets.append(.close)
+            self.outbox.removeAll()
+            webSocket.write(packets, close: true, from: self.eventLoop)
+            self.finish(reason: reason)
+        case .polling:
+            if let poll = self.pendingPoll {
+                self.pendingPoll = nil
+                poll.succeed(.text(self.takePollingPayload(appending: .close)))
+                self.finish(reason: reason)
+            } else {
+                // Deliver the close packet to the next GET, but don't wait for it forever.
+                self.outbox.append(.close)
+                self.notifyClosed(reason: reason)
+                self.state = .closing
+                self.discardTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
+                    self?.finish(reason: reason)
+                }
+            }
+        }
+    }
+
+    /// Ends the session for good: timers stop, transports close, the server forgets it.
+    private func finish(reason: EngineCloseReason) {
+        guard self.state != .closed else { return }
+        let wasOpen = self.state == .open
+        self.state = .closed
+        self.pingTask?.cancel()
+        self.pingTimeoutTask?.cancel()
+        self.upgradeTimeoutTask?.cancel()
+        self.discardTask?.cancel()
+        self.outbox.removeAll()
+        if let poll = self.pendingPoll {
+            self.pendingPoll = nil
+            poll.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
+        }
+        if case .webSocket(let webSocket) = self.transport { webSocket.close(from: self.eventLoop) }
+        self.probe?.close(from: self.eventLoop)
+        self.probe = nil
+        self.server.remove(self)
+        if wasOpen { self.notifyClosed(reason: reason) }
+    }
+
+    private func notifyClosed(reason: EngineCloseReason) {
+        self.logger.debug("engine.io session closed", metadata: ["eio.reason": "\(reason)"])
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.engineSocket(self, didCloseWith: reason)
+    }
+
+    // MARK: Receiving
+
+    private func receive(_ packet: EnginePacket) {
+        guard self.state == .open else { return }
+        switch packet.type {
+        case .message:
+            self.delegate?.engineSocket(self, didReceive: packet.isBinary ? .binary(packet.payload) : .text(packet.payload))
+        case .pong:
+            self.pingTimeoutTask?.cancel()
+            self.pingTimeoutTask = nil
+            self.schedulePing()
+        case .close:
+            self.finish(reason: .transportClose)
+        case .ping, .open, .upgrade, .noop:
+            break
+        }
+    }
+
+    // MARK: Polling
+
+    /// A long-polling GET: answered now if packets are waiting, else when some are sent.
+    func poll(answer: EventLoopPromise<EngineHTTPAnswer>) {
+        self.eventLoop.preconditionInEventLoop()
+        switch self.state {
+        case .closed:
+            answer.succeed(.error(.unknownSessionID))
+            return
+        case .closing:
+            answer.succeed(.text(self.takePollingPayload()))
+            self.finish(reason: .forcedClose)
+            return
+        case .open:
+            break
+        }
+        guard case .polling = self.transport else {
+            answer.succeed(.error(.badRequest))
+            return
+        }
+        if let previous = self.pendingPoll {
+            self.logger.info("engine.io session closed: a second concurrent polling GET")
+            self.pendingPoll = nil
+            previous.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.close))))
+            answer.succeed(.error(.badRequest))
+            self.finish(reason: .transportError)
+            return
+        }
+        if !self.outbox.isEmpty {
+            answer.succeed(.text(self.takePollingPayload()))
+        } else if self.probe != nil {
+            // Upgrading: the client pauses polling; end this request at once.
+            answer.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
+        } else {
+            self.pendingPoll = answer
+        }
+    }
+
+    /// The connection that carried a pending GET went away.
+    func pollAborted(_ answer: EventLoopPromise<EngineHTTPAnswer>) {
+        self.eventLoop.preconditionInEventLoop()
+        guard let pending = self.pendingPoll, pending.futureResult === answer.futureResult else { return }
+        self.pendingPoll = nil
+        answer.succeed(.text(ByteBuffer()))
+        guard case .polling = self.transport, self.probe == nil else { return }
+        self.logger.debug("engine.io polling request closed by the client")
+        self.finish(reason: .transportClose)
+    }
+
+    /// A long-polling POST carrying `body`.
+    func post(body: ByteBuffer) -> EngineHTTPAnswer {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open else { return .error(.unknownSessionID) }
+        guard case .polling = self.transport else { return .error(.badRequest) }
+        guard !self.postInProgress else {
+            self.logger.info("engine.io session closed: a second concurrent polling POST")
+            self.finish(reason: .transportError)
+            return .error(.badRequest)
+        }
+        let packets: [EnginePacket]
+        do {
+            packets = try PollingPayload.decode(body)
+        } catch {
+            self.logger.info("engine.io session closed: malformed polling payload", metadata: ["eio.error": "\(error)"])
+            self.finish(reason: .parseError)
+            return .error(.badRequest)
+        }
+        self.postInProgress = true
+        for packet in packets { self.receive(packet) }
+        self.postInProgress = false
+        return .ok
+    }
+
+    /// A polling body over maxHttpBufferSize: the session ends.
+    func postTooLarge() {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open else { return }
+        self.logger.info("engine.io session closed: polling payload over maxHttpBufferSize")
+        self.finish(reason: .transportError)
+    }
+
+    // MARK: WebSocket
+
+    /// Whether a WebSocket may now be attached as an upgrade probe.
+    func canUpgrade() -> Bool {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open, self.probe == nil, case .polling = self.transport else { return false }
+        return self.configuration.allowUpgrades
+    }
+
+    /// A WebSocket for this session finished its HTTP handshake: it is probed before it carries data.
+    func attachProbe(_ webSocket: WebSocketTransport) {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.canUpgrade() else {
+            webSocket.close(from: self.eventLoop)
+            return
+        }
+        self.probe = webSocket
+        self.upgradeTimeoutTask = self.eventLoop.scheduleTask(in: self.configuration.upgradeTimeout) { [weak self] in
+            guard let self, let probe = self.probe, probe.id == webSocket.id else { return }
+            self.logger.debug("engine.io upgrade timed out")
+            self.probe = nil
+            probe.close(from: self.eventLoop)
+        }
+    }
+
+    /// A packet arrived on one of this session's WebSockets.
+    func webSocket(_ id: ObjectIdentifier, received packet: EnginePacket) {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open else { return }
+        if case .webSocket(let active) = self.transport, active.id == id {
+            self.receive(packet)
+            return
+        }
+        guard let probe = self.probe, probe.id == id else { return }
+        switch packet.type {
+        case .ping where packet.payload.readableBytesView.elementsEqual("probe".utf8):
+            probe.write([.probeAnswer], close: false, from: self.eventLoop)
+            if let poll = self.pendingPoll {
+                // End the pending GET so that the client can switch (with data, if any is waiting).
+                self.pendingPoll = nil
+                poll.succeed(.text(self.outbox.isEmpty ? PollingPayload.encode(CollectionOfOne(EnginePacket.noop)) : self.takePollingPayload()))
+            }
+        case .upgrade:
+            self.upgradeTimeoutTask?.cancel()
+            self.probe = nil
+            self.transport = .webSocket(probe)
+            if let poll = self.pendingPoll {
+                self.pendingPoll = nil
+                poll.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
+            }
+            self.logger.debug("engine.io session upgraded to websocket")
+            self.flush()
+        default:
+            self.logger.debug("engine.io upgrade failed: unexpected packet on the probe", metadata: ["eio.packet": "\(packet.type)"])
+            self.upgradeTimeoutTask?.cancel()
+            self.probe = nil
+            probe.close(from: self.eventLoop)
+        }
+    }
+
+    /// A packet on a WebSocket could not be read.
+    func webSocket(_ id: ObjectIdentifier, failedWith error: EngineDecodingError) {
+        self.eventLoop.preconditionInEventLoop()
+        if case .webSocket(let active) = self.transport, active.id == id {
+            self.logger.info("engine.io session closed: malformed packet", metadata: ["eio.error": "\(error)"])
+            self.finish(reason: .parseError)
+        } else if let probe = self.probe, probe.id == id {
+            self.probe = nil
+            probe.close(from: self.eventLoop)
+        }
+    }
+
+    /// One of this session's WebSockets closed.
+    func webSocketClosed(_ id: ObjectIdentifier) {
+        self.eventLoop.preconditionInEventLoop()
+        if case .webSocket(let active) = self.transport, active.id == id {
+            self.finish(reason: .transportClose)
+        } else if let probe = self.probe, probe.id == id {
+            self.upgradeTimeoutTask?.cancel()
+            self.probe = nil
+        }
+    }
+}

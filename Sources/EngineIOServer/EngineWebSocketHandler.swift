@@ -1,0 +1,99 @@
+import EngineIOCore
+import NIOCore
+
+/// The Engine.IO end of a WebSocket connection: turns complete WebSocket messages into Engine.IO packets
+/// for its session, and the session's packets into messages.
+final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketMessage
+    typealias OutboundOut = WebSocketMessage
+
+    /// Set once the session exists (at once for a WebSocket handshake, after lookup for an upgrade).
+    var session: EngineSocket?
+    private var context: ChannelHandlerContext?
+    private var closed = false
+    /// Packets written before the handler joined the pipeline (the open packet of a WebSocket handshake).
+    private var waiting: [EnginePacket] = []
+    private var closeWhenAdded = false
+    private var upgraded = false
+
+    init() {}
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    /// The HTTP handlers are gone: writes may now reach the WebSocket encoder.
+    func upgradeCompleted() {
+        self.upgraded = true
+        if !self.waiting.isEmpty || self.closeWhenAdded {
+            let packets = self.waiting
+            self.waiting = []
+            self.write(packets, close: self.closeWhenAdded)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session = self.session else { return }
+        let id = ObjectIdentifier(self)
+        let result: Result<EnginePacket, EngineDecodingError>
+        switch self.unwrapInboundIn(data) {
+        case .text(let text):
+            result = Result { () throws(EngineDecodingError) in try EnginePacketCodec.decodeText(text) }
+        case .binary(let bytes):
+            result = .success(EnginePacketCodec.decodeBinary(bytes))
+        }
+        if session.eventLoop === context.eventLoop {
+            Self.deliver(result, id: id, to: session)
+        } else {
+            session.eventLoop.execute { Self.deliver(result, id: id, to: session) }
+        }
+    }
+
+    private static func deliver(_ result: Result<EnginePacket, EngineDecodingError>, id: ObjectIdentifier, to session: EngineSocket) {
+        switch result {
+        case .success(let packet): session.webSocket(id, received: packet)
+        case .failure(let error): session.webSocket(id, failedWith: error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.closed = true
+        if let session = self.session {
+            let id = ObjectIdentifier(self)
+            if session.eventLoop === context.eventLoop {
+                session.webSocketClosed(id)
+            } else {
+                session.eventLoop.execute { session.webSocketClosed(id) }
+            }
+        }
+        context.fireChannelInactive()
+    }
+
+    /// Writes packets as WebSocket messages and flushes once.
+    func write(_ packets: [EnginePacket], close: Bool) {
+        guard !self.closed else { return }
+        guard let context = self.context, self.upgraded else {
+            self.waiting.append(contentsOf: packets)
+            self.closeWhenAdded = self.closeWhenAdded || close
+            return
+        }
+        for packet in packets {
+            if packet.isBinary {
+                context.write(self.wrapOutboundOut(.binary(packet.payload)), promise: nil)
+            } else {
+                var frame = context.channel.allocator.buffer(capacity: packet.payload.readableBytes + 1)
+                EnginePacketCodec.encode(packet, into: &frame)
+                context.write(self.wrapOutboundOut(.text(frame)), promise: nil)
+            }
+        }
+        context.flush()
+        if close {
+            self.closed = true
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import NIOConcurrencyHelpers
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// An HTTP/1.1 server on SwiftNIO that serves Engine.IO under its path (long-polling and WebSocket) and
+/// hands every other request to the application's handler, so that an app serves its pages on the same
+/// port. TLS is optional.
+public final class HTTPServer: Sendable {
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        /// The address to bind (default 127.0.0.1).
+        public var host: String
+        /// The port to bind (0 picks a free one).
+        public var port: Int
+        /// TLS settings; nil serves plain HTTP.
+        public var tls: TLSConfiguration?
+        /// Largest body accepted for application requests.
+        public var maxRequestBodySize: Int
+        /// The listen backlog.
+        public var backlog: Int32
+
+        /// Creates a configuration.
+        public init(host: String = "127.0.0.1", port: Int = 3000, tls: TLSConfiguration? = nil, maxRequestBodySize: Int = 1 << 20, backlog: Int32 = 4096) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.maxRequestBodySize = maxRequestBodySize
+            self.backlog = backlog
+        }
+    }
+
+    /// The listening options.
+    public let configuration: Configuration
+    private let engine: EngineServer?
+    private let application: HTTPRequestHandler?
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let channel: NIOLockedValueBoxChannel
+
+    /// Creates a server; call `start()` to listen.
+    public init(
+        configuration: Configuration,
+        engine: EngineServer?,
+        application: HTTPRequestHandler? = nil,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "http")
+    ) {
+        self.configuration = configuration
+        self.engine = engine
+        self.application = application
+        self.group = group
+        self.logger = logger
+        self.channel = NIOLockedValueBoxChannel()
+    }
+
+    /// Binds and starts accepting connections; returns the bound address.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let sslContext = try self.configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        let engine = self.engine
+        let application = self.application
+        let logger = self.logger
+        let maxBody = self.configuration.maxRequestBodySize
+        let channel = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: self.configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try sync.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
+                    let encoder = HTTPResponseEncoder()
+                    let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+                    try sync.addHandler(encoder)
+                    try sync.addHandler(decoder)
+                    try sync.addHandler(
+                        HTTPConnectionHandler(
+                            engine: engine,
+                            application: application,
+                            httpHandlers: [encoder, decoder],
+                            isSecure: sslContext != nil,
+                            maxRequestBodySize: maxBody,
+                            logger: logger
+                        )
+                    )
+                }
+            }
+            .bind(host: self.configuration.host, port: self.configuration.port)
+            .get()
+        self.channel.set(channel)
+        let address = channel.localAddress!
+        self.logger.info("listening", metadata: ["http.address": "\(address)"])
+        return address
+    }
+
+    /// The bound port, once started.
+    public var port: Int? { self.channel.get()?.localAddress?.port }
+
+    /// Waits until the listening socket closes.
+    public func waitUntilClosed() async throws {
+        try await self.channel.get()?.closeFuture.get()
+    }
+
+    /// Stops accepting connections and closes every Engine.IO session.
+    public func shutdown() async throws {
+        self.engine?.closeAll()
+        try await self.channel.get()?.close()
+    }
+}
+
+/// The listening channel, set once `start()` has bound it.
+final class NIOLockedValueBoxChannel: Sendable {
+    private let box = NIOLockedValueBox<Channel?>(nil)
+    func set(_ channel: Channel) { self.box.withLockedValue { $0 = channel } }
+    func get() -> Channel? { self.box.withLockedValue { $0 } }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import EngineIOServer
+import Logging
+import NIOCore
+
+/// The server the protocol test suites and the interop tests run against.
+@main
+struct ConformanceServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socketio-conformance-server",
+        abstract: "Socket.IO / Engine.IO fixture server for conformance and interop tests."
+    )
+
+    @Option(help: "Port to listen on.")
+    var port: Int = 3000
+
+    @Option(help: "Address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Flag(help: "Run a bare Engine.IO echo server under /engine.io/ instead of the Socket.IO fixture.")
+    var engine = false
+
+    @Flag(name: .customLong("websocket-echo"), help: "Run a plain WebSocket echo server at / (permessage-deflate on), for Autobahn.")
+    var webSocketEcho = false
+
+    @Flag(help: "No per-connection logs.")
+    var quiet = false
+
+    @Option(name: .customLong("ping-interval"), help: "pingInterval in milliseconds.")
+    var pingInterval: Int64 = 300
+
+    @Option(name: .customLong("ping-timeout"), help: "pingTimeout in milliseconds.")
+    var pingTimeout: Int64 = 200
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = quiet ? .warning : .info
+            return handler
+        }
+        if webSocketEcho {
+            try await runWebSocketEchoServer(host: host, port: port)
+            return
+        }
+        var configuration = EngineServerConfiguration(
+            path: engine ? "/engine.io/" : "/socket.io/",
+            pingInterval: .milliseconds(pingInterval),
+            pingTimeout: .milliseconds(pingTimeout),
+            maxHttpBufferSize: 1_000_000,
+            cors: CORSConfiguration(origin: .any)
+        )
+        configuration.allowUpgrades = true
+        let engineServer = EngineServer(configuration: configuration, logger: Logger(label: "engine.io"))
+        if engine {
+            engineServer.onConnection { socket in socket.delegate = EngineEchoFixture() }
+        }
+        let server = HTTPServer(configuration: .init(host: host, port: port), engine: engineServer)
+        let address = try await server.start()
+        FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
+        try await server.waitUntilClosed()
+    }
+}
