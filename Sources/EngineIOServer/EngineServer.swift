@@ -14,6 +14,7 @@ public final class EngineServer: Sendable {
     let logger: Logger
     private let sessions = NIOLockedValueBox<[String: EngineSocket]>([:])
     private let connectionHandler = NIOLockedValueBox<(@Sendable (EngineSocket) -> Void)?>(nil)
+    private let flushCoalescers = NIOLockedValueBox<[ObjectIdentifier: FlushCoalescer]>([:])
 
     /// Creates a server with `configuration`, logging to `logger`.
     public init(configuration: EngineServerConfiguration = .init(), logger: Logger = Logger(label: "engine.io")) {
@@ -38,6 +39,16 @@ public final class EngineServer: Sendable {
     /// Closes every session (with a close packet).
     public func closeAll() {
         for session in self.sessions.withLockedValue({ Array($0.values) }) { session.close() }
+    }
+
+    /// The flush coalescer of `eventLoop`, made on first use.
+    func flushCoalescer(for eventLoop: EventLoop) -> FlushCoalescer {
+        self.flushCoalescers.withLockedValue { coalescers in
+            if let existing = coalescers[ObjectIdentifier(eventLoop)] { return existing }
+            let coalescer = FlushCoalescer(eventLoop: eventLoop)
+            coalescers[ObjectIdentifier(eventLoop)] = coalescer
+            return coalescer
+        }
     }
 
     func remove(_ session: EngineSocket) {

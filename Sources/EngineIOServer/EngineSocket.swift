@@ -32,6 +32,7 @@ public final class EngineSocket: @unchecked Sendable {
     }
 
     private let server: EngineServer
+    private let flushCoalescer: FlushCoalescer
     private let configuration: EngineServerConfiguration
     private let logger: Logger
     private var state: State = .open
@@ -57,6 +58,7 @@ public final class EngineSocket: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.handshake = handshake
         self.server = server
+        self.flushCoalescer = server.flushCoalescer(for: eventLoop)
         self.configuration = server.configuration
         var logger = server.logger
         logger[metadataKey: "eio.sid"] = "\(id)"
@@ -116,7 +118,24 @@ public final class EngineSocket: @unchecked Sendable {
     private func scheduleFlush() {
         guard !self.flushScheduled else { return }
         self.flushScheduled = true
-        self.eventLoop.execute { self.flush() }
+        self.flushCoalescer.markDirty(self)
+    }
+
+    /// Called by the loop's flush coalescer at the end of the tick in which messages were queued.
+    func flushIfDirty() {
+        guard self.flushScheduled else { return }
+        self.flush()
+    }
+
+    /// Whether a message sent now would leave at once: a WebSocket whose channel is writable, or a
+    /// pending long-polling GET. Volatile messages are dropped when this is false.
+    public var isWritable: Bool {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open else { return false }
+        switch self.transport {
+        case .webSocket(let webSocket): return webSocket.channel.isWritable
+        case .polling: return self.pendingPoll != nil
+        }
     }
 
     /// Hands the outbox to the transport, if it can take it now.
@@ -195,14 +214,18 @@ public final class EngineSocket: @unchecked Sendable {
                 poll.succeed(.text(self.takePollingPayload(appending: .close)))
                 self.finish(reason: reason)
             } else {
-                // Deliver the close packet to the next GET, but don't wait for it forever.
-                self.outbox.append(.close)
-                self.notifyClosed(reason: reason)
-                self.state = .closing
-                self.discardTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
-                    self?.finish(reason: reason)
-                }
+                self.lingerBeforeFinishing(last: .close, reason: reason)
             }
+        }
+    }
+
+    /// Closed, but kept findable until the next GET collects `last` (or pingTimeout passes).
+    private func lingerBeforeFinishing(last: EnginePacket, reason: EngineCloseReason) {
+        self.outbox.append(last)
+        self.notifyClosed(reason: reason)
+        self.state = .closing
+        self.discardTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
+            self?.finish(reason: reason)
         }
     }
 
@@ -246,7 +269,13 @@ public final class EngineSocket: @unchecked Sendable {
             self.pingTimeoutTask = nil
             self.schedulePing()
         case .close:
-            self.finish(reason: .transportClose)
+            if case .polling = self.transport, self.pendingPoll == nil {
+                // The client's GET may still be on its way (it races the POST): answer it with a noop.
+                self.outbox.removeAll()
+                self.lingerBeforeFinishing(last: .noop, reason: .transportClose)
+            } else {
+                self.finish(reason: .transportClose)
+            }
         case .ping, .open, .upgrade, .noop:
             break
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import EngineIOServer
+import SocketIOServer
 import Logging
 import NIOCore
 
@@ -51,9 +52,17 @@ struct ConformanceServer: AsyncParsableCommand {
             cors: CORSConfiguration(origin: .any)
         )
         configuration.allowUpgrades = true
-        let engineServer = EngineServer(configuration: configuration, logger: Logger(label: "engine.io"))
+        let engineServer: EngineServer
         if engine {
+            engineServer = EngineServer(configuration: configuration, logger: Logger(label: "engine.io"))
             engineServer.onConnection { socket in socket.delegate = EngineEchoFixture() }
+        } else {
+            let io = SocketIOServer(
+                configuration: SocketIOServerConfiguration(engine: configuration, connectTimeout: .milliseconds(1000)),
+                logger: Logger(label: "socket.io")
+            )
+            try SocketIOFixture.install(on: io)
+            engineServer = io.engine
         }
         let server = HTTPServer(configuration: .init(host: host, port: port), engine: engineServer)
         let address = try await server.start()

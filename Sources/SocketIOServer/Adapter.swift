@@ -1,0 +1,44 @@
+import SocketIOCore
+
+/// Where a namespace's rooms live and how its broadcasts reach sockets: on this node only
+/// (`InMemoryAdapter`, the default) or across nodes (a Redis adapter). One adapter per namespace.
+///
+/// Room membership calls come from the socket's event loop; broadcast and query calls from anywhere.
+public protocol Adapter: AnyObject, Sendable {
+    /// Adds the socket `id` to `rooms`.
+    func addAll(_ id: String, rooms: Set<String>)
+    /// Removes the socket `id` from `room`.
+    func del(_ id: String, room: String)
+    /// Removes the socket `id` from every room.
+    func delAll(_ id: String)
+    /// The rooms of the local socket `id`, if it is known.
+    func socketRooms(_ id: String) -> Set<String>?
+    /// Every room of this node and its members.
+    var rooms: [String: Set<String>] { get }
+
+    /// Sends `packet` to the sockets selected by `options`.
+    func broadcast(_ packet: SocketPacket, options: BroadcastOptions)
+    /// Sends `packet` to the sockets selected by `options`, each with an ack id; `clientCount` is called
+    /// with the number of sockets reached (once per node), `ack` with every answer.
+    func broadcastWithAck(
+        _ packet: SocketPacket,
+        options: BroadcastOptions,
+        clientCount: @escaping @Sendable (Int) -> Void,
+        ack: @escaping @Sendable ([JSONValue]) -> Void
+    )
+    /// The ids of the sockets in `rooms` (all sockets when empty).
+    func sockets(in rooms: Set<String>) async throws -> Set<String>
+    /// Descriptions of the sockets selected by `options`, on every node.
+    func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket]
+    /// Makes the selected sockets join `rooms`.
+    func addSockets(_ options: BroadcastOptions, rooms: Set<String>)
+    /// Makes the selected sockets leave `rooms`.
+    func delSockets(_ options: BroadcastOptions, rooms: Set<String>)
+    /// Disconnects the selected sockets (closing their connections when `close`).
+    func disconnectSockets(_ options: BroadcastOptions, close: Bool)
+    /// Sends an event to the other nodes' namespace; with `timeout`, waits for their acknowledgements.
+    func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmountMilliseconds?) async throws -> [JSONValue]
+}
+
+/// A duration in milliseconds (what crosses the wire between nodes).
+public typealias TimeAmountMilliseconds = Int64

@@ -1,0 +1,2 @@
+@_exported import EngineIOServer
+@_exported import SocketIOCore

@@ -1,0 +1,149 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOCore
+
+/// A communication channel multiplexed over client connections (`io.of("/admin")`): its own sockets,
+/// connection handlers, middleware, rooms and broadcasts.
+public final class Namespace: Sendable {
+    /// Handles a new socket; runs before any of the socket's events.
+    public typealias ConnectionHandler = @Sendable (Socket) async -> Void
+    /// Runs before a socket connects; throw `ConnectionRefused` (or any error) to refuse it.
+    public typealias Middleware = @Sendable (Socket) async throws -> Void
+
+    private struct State {
+        var sockets: [String: Socket] = [:]
+        var connectionHandlers: [ConnectionHandler] = []
+        var middlewares: [Middleware] = []
+        var children: [Namespace] = []
+        var nextAckId = 0
+    }
+
+    /// The namespace's name (`/`, `/admin`, ...).
+    public let name: String
+    /// The server.
+    public unowned let server: SocketIOServer
+    /// The dynamic namespace this one was created from, if any.
+    public let parent: Namespace?
+    private let state = NIOLockedValueBox(State())
+    private let adapterBox = NIOLockedValueBox<Adapter?>(nil)
+
+    init(name: String, server: SocketIOServer, parent: Namespace?) {
+        self.name = name
+        self.server = server
+        self.parent = parent
+        let adapter = server.configuration.adapter(self)
+        self.adapterBox.withLockedValue { $0 = adapter }
+    }
+
+    /// The adapter that keeps this namespace's rooms.
+    public var adapter: Adapter { self.adapterBox.withLockedValue { $0! } }
+
+    /// The connected sockets of this node, by id.
+    public var sockets: [String: Socket] { self.state.withLockedValue { $0.sockets } }
+
+    /// The namespaces created from this dynamic namespace.
+    public var children: [Namespace] { self.state.withLockedValue { $0.children } }
+
+    // MARK: Handlers
+
+    /// Handles new sockets.
+    public func on(_ event: ServerEvent, _ handler: @escaping ConnectionHandler) {
+        self.state.withLockedValue { $0.connectionHandlers.append(handler) }
+    }
+
+    /// Adds a middleware, run in order for every socket before it connects.
+    public func use(_ middleware: @escaping Middleware) {
+        self.state.withLockedValue { $0.middlewares.append(middleware) }
+    }
+
+    // MARK: Broadcasting
+
+    /// Every socket of the namespace.
+    public var all: BroadcastOperator { BroadcastOperator(namespace: self) }
+    /// Targets `room`.
+    public func to(_ room: String) -> BroadcastOperator { self.all.to(room) }
+    /// Targets every room in `rooms`.
+    public func to(_ rooms: some Sequence<String>) -> BroadcastOperator { self.all.to(rooms) }
+    /// Same as `to(_:)`.
+    public func `in`(_ room: String) -> BroadcastOperator { self.all.to(room) }
+    /// Same as `to(_:)`.
+    public func `in`(_ rooms: some Sequence<String>) -> BroadcastOperator { self.all.to(rooms) }
+    /// Every socket but those in `room`.
+    public func except(_ room: String) -> BroadcastOperator { self.all.except(room) }
+    /// Drops the packet for clients that cannot take it right now.
+    public var volatile: BroadcastOperator { self.all.volatile }
+    /// Only this node's sockets.
+    public var local: BroadcastOperator { self.all.local }
+    /// Allows or forbids compression.
+    public func compress(_ compress: Bool) -> BroadcastOperator { self.all.compress(compress) }
+    /// Sets the deadline of `emitWithAck`.
+    public func timeout(_ timeout: TimeAmount) -> BroadcastOperator { self.all.timeout(timeout) }
+
+    /// Emits `event` to every socket of the namespace.
+    public func emit(_ event: String, _ arguments: JSONValue...) { self.all.emit(event, arguments: arguments) }
+    /// Emits `event` to every socket of the namespace.
+    public func emit(_ event: String, arguments: [JSONValue]) { self.all.emit(event, arguments: arguments) }
+    /// Emits `event` with one `Encodable` value to every socket of the namespace.
+    public func emit(_ event: String, encoding value: some Encodable) throws { try self.all.emit(event, encoding: value) }
+    /// Every socket of the namespace, on every node.
+    public func fetchSockets() async throws -> [RemoteSocket] { try await self.all.fetchSockets() }
+    /// Makes every socket join `room`.
+    public func socketsJoin(_ room: String) { self.all.socketsJoin(room) }
+    /// Makes every socket leave `room`.
+    public func socketsLeave(_ room: String) { self.all.socketsLeave(room) }
+    /// Disconnects every socket.
+    public func disconnectSockets(close: Bool = false) { self.all.disconnectSockets(close: close) }
+    /// Sends an event to this namespace on the other nodes; waits for their acknowledgements with `timeout`.
+    public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmount? = nil) async throws -> [JSONValue] {
+        try await self.adapter.serverSideEmit(arguments, timeout: timeout.map { $0.nanoseconds / 1_000_000 })
+    }
+
+    // MARK: Internals
+
+    func nextAckId() -> Int {
+        self.state.withLockedValue { state in
+            defer { state.nextAckId += 1 }
+            return state.nextAckId
+        }
+    }
+
+    func addChild(_ child: Namespace) {
+        self.state.withLockedValue { $0.children.append(child) }
+    }
+
+    /// The local sockets with these ids (those still connected).
+    func localSockets(_ ids: [String]) -> [Socket] {
+        self.state.withLockedValue { state in
+            var result: [Socket] = []
+            result.reserveCapacity(ids.count)
+            for id in ids { if let socket = state.sockets[id] { result.append(socket) } }
+            return result
+        }
+    }
+
+    /// The middlewares to run for a new socket: a dynamic parent's first.
+    var allMiddlewares: [Middleware] {
+        (self.parent?.allMiddlewares ?? []) + self.state.withLockedValue { $0.middlewares }
+    }
+
+    /// The connection handlers of a new socket: a dynamic parent's first.
+    var allConnectionHandlers: [ConnectionHandler] {
+        (self.parent?.allConnectionHandlers ?? []) + self.state.withLockedValue { $0.connectionHandlers }
+    }
+
+    func add(_ socket: Socket) {
+        self.state.withLockedValue { $0.sockets[socket.id] = socket }
+    }
+
+    func remove(_ socket: Socket) {
+        self.state.withLockedValue { state in
+            if state.sockets[socket.id] === socket { state.sockets[socket.id] = nil }
+        }
+    }
+}
+
+/// Server-level events.
+public enum ServerEvent: Sendable {
+    /// A socket connected.
+    case connection
+}

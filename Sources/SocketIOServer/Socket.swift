@@ -1,0 +1,414 @@
+import EngineIOServer
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOCore
+
+/// A client connected to one namespace (Socket.IO's server-side `Socket`).
+///
+/// Safe to use from any thread. Incoming events reach the handlers one at a time, in arrival order;
+/// handlers may be synchronous (run at once on the event loop) or `async` (run in order on one task per
+/// burst of events; no task exists while the socket is idle).
+public final class Socket: Sendable {
+    /// Handles an incoming event: its arguments (without the event name) and, when the client asked for
+    /// one, the acknowledgement to call.
+    public typealias EventHandler = @Sendable (_ arguments: [JSONValue], _ ack: SocketAck?) async throws -> Void
+    /// A synchronous event handler; it runs on the socket's event loop and must not block.
+    public typealias SyncEventHandler = @Sendable (_ arguments: [JSONValue], _ ack: SocketAck?) -> Void
+    /// Sees every incoming (or outgoing) event: its name and arguments.
+    public typealias AnyHandler = @Sendable (_ event: String, _ arguments: [JSONValue]) -> Void
+    /// A per-packet middleware: throw to reject the event (the error reaches the socket's error handlers).
+    public typealias Middleware = @Sendable (_ event: String, _ arguments: [JSONValue]) async throws -> Void
+
+    enum Handler: Sendable {
+        case sync(SyncEventHandler)
+        case async(EventHandler)
+    }
+
+    struct PendingAck: Sendable {
+        let callback: @Sendable (Result<[JSONValue], SocketIOError>) -> Void
+        var timeout: Scheduled<Void>?
+    }
+
+    private struct State {
+        var connected = false
+        var handlers: [String: [Handler]] = [:]
+        var anyHandlers: [(ListenerID, AnyHandler)] = []
+        var outgoingHandlers: [(ListenerID, AnyHandler)] = []
+        var middlewares: [Middleware] = []
+        var errorHandlers: [@Sendable (Error) -> Void] = []
+        var disconnectingHandlers: [@Sendable (DisconnectReason) async -> Void] = []
+        var disconnectHandlers: [@Sendable (DisconnectReason) async -> Void] = []
+        var acks: [Int: PendingAck] = [:]
+        var nextListenerID = 0
+        var data: JSONValue = .null
+    }
+
+    /// The socket's id: unique, unguessable, and the name of a room the socket is always in.
+    public let id: String
+    /// The namespace the socket belongs to.
+    public let namespace: Namespace
+    /// The request that opened the connection, and the CONNECT packet's auth.
+    public let handshake: SocketHandshake
+    let connection: ClientConnection
+    private let executor = OrderedExecutor()
+    private let state = NIOLockedValueBox(State())
+    private let logger: Logger
+
+    init(id: String, namespace: Namespace, connection: ClientConnection, handshake: SocketHandshake, logger: Logger) {
+        self.id = id
+        self.namespace = namespace
+        self.connection = connection
+        self.handshake = handshake
+        var logger = logger
+        logger[metadataKey: "sio.sid"] = "\(id)"
+        logger[metadataKey: "sio.nsp"] = "\(namespace.name)"
+        self.logger = logger
+    }
+
+    /// The underlying Engine.IO session (Socket.IO's `socket.conn`).
+    public var conn: EngineSocket { self.connection.engine }
+
+    /// Whether the socket is connected.
+    public var connected: Bool { self.state.withLockedValue { $0.connected } }
+
+    /// The rooms the socket is in (always including its own id while connected).
+    public var rooms: Set<String> { self.namespace.adapter.socketRooms(self.id) ?? [] }
+
+    /// Free-form data attached to the socket (`socket.data`), visible to `fetchSockets` on every node.
+    public var data: JSONValue {
+        get { self.state.withLockedValue { $0.data } }
+        set { self.state.withLockedValue { $0.data = newValue } }
+    }
+
+    // MARK: Listening
+
+    /// Handles the event `event` with a synchronous handler (run on the event loop).
+    public func on(_ event: String, _ handler: @escaping SyncEventHandler) {
+        self.state.withLockedValue { $0.handlers[event, default: []].append(.sync(handler)) }
+    }
+
+    /// Handles the event `event` with an asynchronous handler; events still run one at a time, in order.
+    public func on(_ event: String, _ handler: @escaping EventHandler) {
+        self.state.withLockedValue { $0.handlers[event, default: []].append(.async(handler)) }
+    }
+
+    /// Handles the event `event`, decoding its first argument as `T`; an argument that does not decode
+    /// reaches the socket's error handlers.
+    public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, SocketAck?) async throws -> Void) {
+        self.on(event) { (arguments: [JSONValue], ack: SocketAck?) async throws in
+            try await handler(try (arguments.first ?? .null).decode(T.self), ack)
+        }
+    }
+
+    /// Removes every handler of `event`.
+    public func off(_ event: String) {
+        self.state.withLockedValue { _ = $0.handlers.removeValue(forKey: event) }
+    }
+
+    /// Adds a listener called with every incoming event, before the event's own handlers.
+    @discardableResult
+    public func onAny(_ handler: @escaping AnyHandler) -> ListenerID {
+        self.state.withLockedValue { state in
+            let id = ListenerID(value: state.nextListenerID)
+            state.nextListenerID += 1
+            state.anyHandlers.append((id, handler))
+            return id
+        }
+    }
+
+    /// Adds a catch-all listener in front of the others.
+    @discardableResult
+    public func prependAny(_ handler: @escaping AnyHandler) -> ListenerID {
+        self.state.withLockedValue { state in
+            let id = ListenerID(value: state.nextListenerID)
+            state.nextListenerID += 1
+            state.anyHandlers.insert((id, handler), at: 0)
+            return id
+        }
+    }
+
+    /// Removes one catch-all listener, or all of them when `id` is nil.
+    public func offAny(_ id: ListenerID? = nil) {
+        self.state.withLockedValue { state in
+            if let id { state.anyHandlers.removeAll { $0.0 == id } } else { state.anyHandlers.removeAll() }
+        }
+    }
+
+    /// Adds a listener called with every event this socket emits.
+    @discardableResult
+    public func onAnyOutgoing(_ handler: @escaping AnyHandler) -> ListenerID {
+        self.state.withLockedValue { state in
+            let id = ListenerID(value: state.nextListenerID)
+            state.nextListenerID += 1
+            state.outgoingHandlers.append((id, handler))
+            return id
+        }
+    }
+
+    /// Removes one outgoing listener, or all of them when `id` is nil.
+    public func offAnyOutgoing(_ id: ListenerID? = nil) {
+        self.state.withLockedValue { state in
+            if let id { state.outgoingHandlers.removeAll { $0.0 == id } } else { state.outgoingHandlers.removeAll() }
+        }
+    }
+
+    /// Adds a per-packet middleware, run in order before the handlers of every incoming event.
+    public func use(_ middleware: @escaping Middleware) {
+        self.state.withLockedValue { $0.middlewares.append(middleware) }
+    }
+
+    /// Handles errors of this socket, such as events rejected by a middleware.
+    public func onError(_ handler: @escaping @Sendable (Error) -> Void) {
+        self.state.withLockedValue { $0.errorHandlers.append(handler) }
+    }
+
+    /// Called when the socket is about to leave its rooms on disconnection (`socket.rooms` still set).
+    public func onDisconnecting(_ handler: @escaping @Sendable (DisconnectReason) async -> Void) {
+        self.state.withLockedValue { $0.disconnectingHandlers.append(handler) }
+    }
+
+    /// Called once the socket has disconnected.
+    public func onDisconnect(_ handler: @escaping @Sendable (DisconnectReason) async -> Void) {
+        self.state.withLockedValue { $0.disconnectHandlers.append(handler) }
+    }
+
+    // MARK: Emitting
+
+    /// Emits `event` with `arguments` to this client.
+    public func emit(_ event: String, _ arguments: JSONValue...) {
+        SocketEmitter(socket: self).emit(event, arguments: arguments)
+    }
+
+    /// Emits `event` with `arguments` to this client.
+    public func emit(_ event: String, arguments: [JSONValue]) {
+        SocketEmitter(socket: self).emit(event, arguments: arguments)
+    }
+
+    /// Emits `event` with one `Encodable` value.
+    public func emit(_ event: String, encoding value: some Encodable) throws {
+        SocketEmitter(socket: self).emit(event, arguments: [try JSONValue(encoding: value)])
+    }
+
+    /// Emits `event` and calls `ack` with the client's answer (or an error if the socket disconnects).
+    public func emit(_ event: String, arguments: [JSONValue], ack: @escaping @Sendable (Result<[JSONValue], SocketIOError>) -> Void) {
+        SocketEmitter(socket: self).emit(event, arguments: arguments, ack: ack)
+    }
+
+    /// Emits `event` and waits for the client's acknowledgement (forever, unless `timeout(_:)` is used).
+    public func emitWithAck(_ event: String, _ arguments: JSONValue...) async throws -> [JSONValue] {
+        try await SocketEmitter(socket: self).emitWithAck(event, arguments: arguments)
+    }
+
+    /// Emits with an acknowledgement deadline: `try await socket.timeout(.seconds(5)).emitWithAck(...)`.
+    public func timeout(_ timeout: TimeAmount) -> SocketEmitter {
+        SocketEmitter(socket: self, timeout: timeout)
+    }
+
+    /// Emits that are dropped if the client cannot take them right now.
+    public var volatile: SocketEmitter { SocketEmitter(socket: self, volatile: true) }
+
+    /// Emits with permessage-deflate allowed or not.
+    public func compress(_ compress: Bool) -> SocketEmitter { SocketEmitter(socket: self, compress: compress) }
+
+    // MARK: Rooms and broadcasting
+
+    /// Joins `room`.
+    public func join(_ room: String) {
+        self.join([room])
+    }
+
+    /// Joins every room in `rooms`.
+    public func join(_ rooms: Set<String>) {
+        guard self.connected else { return }
+        self.namespace.adapter.addAll(self.id, rooms: rooms)
+    }
+
+    /// Leaves `room`.
+    public func leave(_ room: String) {
+        self.namespace.adapter.del(self.id, room: room)
+    }
+
+    /// Broadcasts to every socket of the namespace but this one.
+    public var broadcast: BroadcastOperator { BroadcastOperator(namespace: self.namespace, options: BroadcastOptions(except: [self.id])) }
+
+    /// Broadcasts to `room`, without this socket.
+    public func to(_ room: String) -> BroadcastOperator { self.broadcast.to(room) }
+
+    /// Broadcasts to every room in `rooms`, without this socket.
+    public func to(_ rooms: some Sequence<String>) -> BroadcastOperator { self.broadcast.to(rooms) }
+
+    /// Same as `to(_:)`.
+    public func `in`(_ room: String) -> BroadcastOperator { self.broadcast.to(room) }
+
+    /// Broadcasts to every socket but this one and those in `room`.
+    public func except(_ room: String) -> BroadcastOperator { self.broadcast.except(room) }
+
+    // MARK: Disconnecting
+
+    /// Disconnects this socket from its namespace; with `close`, closes the whole connection (every
+    /// namespace of this client).
+    public func disconnect(close: Bool = false) {
+        let connection = self.connection
+        connection.eventLoop.executeOrRun {
+            if close {
+                connection.disconnectAll()
+            } else {
+                self.sendPacket(.disconnect(namespace: self.namespace.name))
+                self.closed(reason: .serverNamespaceDisconnect)
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    /// Marks the socket connected, joins its own room and tells the client.
+    func connect() {
+        self.state.withLockedValue { $0.connected = true }
+        self.namespace.adapter.addAll(self.id, rooms: [self.id])
+        self.sendPacket(.connect(namespace: self.namespace.name, sid: self.id))
+    }
+
+    /// Runs the connection handlers in this socket's order, before any of its events.
+    func runConnectionHandlers(_ handlers: [@Sendable (Socket) async -> Void]) {
+        guard !handlers.isEmpty else { return }
+        self.executor.submit {
+            { for handler in handlers { await handler(self) } }
+        }
+    }
+
+    /// Encodes and sends one packet to this client.
+    func sendPacket(_ packet: SocketPacket) {
+        self.connection.send(EncodedMessages(packet).messages)
+    }
+
+    /// Writes an encoded packet shared by a broadcast. Called on the connection's event loop.
+    func deliver(_ encoded: EncodedMessages, volatile: Bool) {
+        if volatile && !self.connection.engine.isWritable { return }
+        self.connection.send(encoded.messages)
+    }
+
+    func notifyOutgoing(_ event: String, _ arguments: [JSONValue]) {
+        let listeners = self.state.withLockedValue { $0.outgoingHandlers }
+        for (_, listener) in listeners { listener(event, arguments) }
+    }
+
+    var hasOutgoingListeners: Bool { self.state.withLockedValue { !$0.outgoingHandlers.isEmpty } }
+
+    /// Registers an acknowledgement callback for ack id `id`, with an optional deadline.
+    func expectAck(id: Int, timeout: TimeAmount? = nil, callback: @escaping @Sendable (Result<[JSONValue], SocketIOError>) -> Void) {
+        var pending = PendingAck(callback: callback, timeout: nil)
+        if let timeout {
+            pending.timeout = self.connection.eventLoop.scheduleTask(in: timeout) { [self] in
+                let expired = self.state.withLockedValue { $0.acks.removeValue(forKey: id) }
+                expired?.callback(.failure(.ackTimeout))
+            }
+        }
+        self.state.withLockedValue { $0.acks[id] = pending }
+    }
+
+    /// Registers a broadcast acknowledgement (one answer per socket, no deadline of its own).
+    func expectAck(id: Int, callback: @escaping @Sendable ([JSONValue]) -> Void) {
+        self.expectAck(id: id, timeout: nil) { result in
+            if case .success(let arguments) = result { callback(arguments) }
+        }
+    }
+
+    /// A packet for this socket, on the connection's event loop.
+    func receive(_ packet: SocketPacket) {
+        switch packet.type {
+        case .event, .binaryEvent:
+            self.receiveEvent(packet)
+        case .ack, .binaryAck:
+            guard let id = packet.ackId else { return }
+            guard let pending = self.state.withLockedValue({ $0.acks.removeValue(forKey: id) }) else {
+                self.logger.debug("ack for an unknown id ignored", metadata: ["sio.ack": "\(id)"])
+                return
+            }
+            pending.timeout?.cancel()
+            pending.callback(.success(packet.data?.arrayValue ?? []))
+        case .disconnect:
+            self.closed(reason: .clientNamespaceDisconnect)
+        case .connect, .connectError:
+            break
+        }
+    }
+
+    private func receiveEvent(_ packet: SocketPacket) {
+        guard let event = packet.eventName else { return }
+        let arguments = Array(packet.arguments)
+        let ack = packet.ackId.map { SocketAck(id: $0, socket: self) }
+        self.executor.submit { [self] in
+            let (middlewares, anyHandlers, handlers) = self.state.withLockedValue { state in
+                (state.middlewares, state.anyHandlers, state.handlers[event] ?? [])
+            }
+            let allSync = handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
+            if middlewares.isEmpty && allSync {
+                for (_, listener) in anyHandlers { listener(event, arguments) }
+                for case .sync(let handler) in handlers { handler(arguments, ack) }
+                return nil
+            }
+            return {
+                for middleware in middlewares {
+                    do {
+                        try await middleware(event, arguments)
+                    } catch {
+                        self.reportError(error)
+                        return
+                    }
+                }
+                for (_, listener) in anyHandlers { listener(event, arguments) }
+                for handler in handlers {
+                    switch handler {
+                    case .sync(let handler):
+                        handler(arguments, ack)
+                    case .async(let handler):
+                        do {
+                            try await handler(arguments, ack)
+                        } catch {
+                            self.logger.error("event handler failed", metadata: ["sio.event": "\(event)", "error": "\(error)"])
+                            self.reportError(error)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func reportError(_ error: Error) {
+        let handlers = self.state.withLockedValue { $0.errorHandlers }
+        if handlers.isEmpty { self.logger.debug("unhandled socket error", metadata: ["error": "\(error)"]) }
+        for handler in handlers { handler(error) }
+    }
+
+    /// The socket is gone (from its side, ours or the connection's); on the connection's event loop.
+    func closed(reason: DisconnectReason) {
+        let (wasConnected, acks) = self.state.withLockedValue { state -> (Bool, [PendingAck]) in
+            let wasConnected = state.connected
+            state.connected = false
+            let acks = Array(state.acks.values)
+            state.acks.removeAll()
+            return (wasConnected, acks)
+        }
+        guard wasConnected else { return }
+        self.namespace.remove(self)
+        self.connection.remove(self)
+        for pending in acks {
+            pending.timeout?.cancel()
+            pending.callback(.failure(.disconnected))
+        }
+        self.logger.debug("socket disconnected", metadata: ["sio.reason": "\(reason)"])
+        self.executor.submit { [self] in
+            let (disconnecting, disconnect) = self.state.withLockedValue { ($0.disconnectingHandlers, $0.disconnectHandlers) }
+            if disconnecting.isEmpty && disconnect.isEmpty {
+                self.namespace.adapter.delAll(self.id)
+                return nil
+            }
+            return {
+                for handler in disconnecting { await handler(reason) }
+                self.namespace.adapter.delAll(self.id)
+                for handler in disconnect { await handler(reason) }
+            }
+        }
+    }
+}

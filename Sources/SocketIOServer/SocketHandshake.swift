@@ -1,0 +1,57 @@
+import EngineIOServer
+import NIOCore
+import NIOHTTP1
+import SocketIOCore
+
+/// What the server knows about the request that opened a socket (Socket.IO's `socket.handshake`).
+public struct SocketHandshake: Sendable {
+    /// The HTTP headers of the first request.
+    public var headers: HTTPHeaders
+    /// Its query parameters.
+    public var query: [String: String]
+    /// The `auth` payload the client sent with CONNECT (an empty object when none).
+    public var auth: JSONValue
+    /// The client's IP address.
+    public var address: String
+    /// When the connection was made, as a date string.
+    public var time: String
+    /// When the connection was made, in milliseconds since 1970.
+    public var issued: Int64
+    /// The request URL.
+    public var url: String
+    /// Whether the connection is TLS.
+    public var secure: Bool
+    /// Whether the request came from another origin.
+    public var xdomain: Bool
+
+    init(engine: EngineHandshakeRequest, auth: JSONValue, issued: Int64, time: String) {
+        self.headers = engine.headers
+        self.query = engine.query
+        self.auth = auth
+        self.address = engine.remoteAddress?.ipAddress ?? ""
+        self.time = time
+        self.issued = issued
+        self.url = engine.uri
+        self.secure = engine.isSecure
+        self.xdomain = engine.headers.first(name: "Origin") != nil
+    }
+
+    /// The handshake as a JSON object (for `fetchSockets` across nodes).
+    public var json: JSONValue {
+        var headerObject = JSONObject()
+        for (name, value) in self.headers { _ = headerObject.updateValue(.string(value), forKey: name.lowercased()) }
+        var queryObject = JSONObject()
+        for (name, value) in self.query { _ = queryObject.updateValue(.string(value), forKey: name) }
+        return [
+            "headers": .object(headerObject),
+            "time": .string(self.time),
+            "address": .string(self.address),
+            "xdomain": .bool(self.xdomain),
+            "secure": .bool(self.secure),
+            "issued": .int(Int(self.issued)),
+            "url": .string(self.url),
+            "query": .object(queryObject),
+            "auth": self.auth,
+        ]
+    }
+}

@@ -1,0 +1,33 @@
+import EngineIOServer
+import NIOCore
+import SocketIOCore
+
+/// The options of a Socket.IO server; the names and defaults are socket.io's.
+public struct SocketIOServerConfiguration: Sendable {
+    /// The Engine.IO options (path `/socket.io/`, heartbeat, payload limit, CORS, ...).
+    public var engine: EngineServerConfiguration
+    /// How long a client may stay connected without joining any namespace (default 45 s).
+    public var connectTimeout: TimeAmount
+    /// The most namespaces dynamic namespaces may create (default 1000); past it, CONNECT gets
+    /// `Invalid namespace`.
+    public var maxDynamicNamespaces: Int
+    /// Makes the adapter of each namespace (default: `InMemoryAdapter`).
+    public var adapter: @Sendable (Namespace) -> Adapter
+    /// Limits of the packet decoder.
+    public var decoder: SocketPacketDecoder.Configuration
+
+    /// Creates a configuration; every default is socket.io's.
+    public init(
+        engine: EngineServerConfiguration = EngineServerConfiguration(),
+        connectTimeout: TimeAmount = .seconds(45),
+        maxDynamicNamespaces: Int = 1000,
+        adapter: @escaping @Sendable (Namespace) -> Adapter = { InMemoryAdapter(namespace: $0) },
+        decoder: SocketPacketDecoder.Configuration = SocketPacketDecoder.Configuration()
+    ) {
+        self.engine = engine
+        self.connectTimeout = connectTimeout
+        self.maxDynamicNamespaces = maxDynamicNamespaces
+        self.adapter = adapter
+        self.decoder = decoder
+    }
+}

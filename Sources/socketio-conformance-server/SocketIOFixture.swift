@@ -1,0 +1,127 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import SocketIOServer
+
+/// The Socket.IO fixture of the protocol's test suite, plus the events the interop tests use to drive
+/// rooms, broadcasts, acknowledgements and middleware from any client.
+enum SocketIOFixture {
+    static func install(on io: SocketIOServer) throws {
+        io.on(.connection) { socket in
+            socket.emit("auth", socket.handshake.auth)
+            installMainEvents(socket, io: io)
+        }
+        io.of("/custom").on(.connection) { socket in
+            socket.emit("auth", socket.handshake.auth)
+        }
+        let admin = io.of("/admin")
+        admin.use { socket in
+            guard socket.handshake.auth["token"]?.stringValue == "secret" else {
+                throw ConnectionRefused("unauthorized", data: ["reason": "bad token"])
+            }
+        }
+        admin.on(.connection) { socket in
+            socket.emit("welcome", ["ns": "/admin"])
+        }
+        try io.of(matching: "^/dyn-[a-z0-9]+$").on(.connection) { socket in
+            socket.emit("dyn", .string(socket.namespace.name))
+        }
+    }
+
+    private static func installMainEvents(_ socket: Socket, io: SocketIOServer) {
+        let anyCount = NIOLockedValueBox(0)
+        socket.onAny { event, _ in
+            if event != "any-count" { anyCount.withLockedValue { $0 += 1 } }
+        }
+        socket.use { event, _ in
+            if event.hasPrefix("forbidden-") { throw EventRejected("forbidden event") }
+        }
+        socket.onError { error in
+            socket.emit("error", ["message": .string("\(error)")])
+        }
+        socket.on("message") { args, _ in
+            socket.emit("message-back", arguments: args)
+        }
+        socket.on("message-with-ack") { args, ack in
+            ack?.send(args)
+        }
+        socket.on("echo") { args, ack in
+            ack?.send(args)
+        }
+        socket.on("join") { args, ack in
+            if let room = args.first?.stringValue { socket.join(room) }
+            ack?()
+        }
+        socket.on("leave") { args, ack in
+            if let room = args.first?.stringValue { socket.leave(room) }
+            ack?()
+        }
+        socket.on("emit-to") { args, ack in
+            guard args.count >= 2, let room = args[0].stringValue, let event = args[1].stringValue else { return }
+            io.to(room).emit(event, arguments: Array(args.dropFirst(2)))
+            ack?()
+        }
+        socket.on("emit-to-many") { args, ack in
+            guard args.count >= 2, let rooms = args[0].arrayValue?.compactMap(\.stringValue), let event = args[1].stringValue else { return }
+            io.to(rooms).emit(event, arguments: Array(args.dropFirst(2)))
+            ack?()
+        }
+        socket.on("emit-except") { args, ack in
+            guard args.count >= 3, let room = args[0].stringValue, let except = args[1].stringValue, let event = args[2].stringValue else { return }
+            io.to(room).except(except).emit(event, arguments: Array(args.dropFirst(3)))
+            ack?()
+        }
+        socket.on("broadcast") { args, ack in
+            guard let event = args.first?.stringValue else { return }
+            socket.broadcast.emit(event, arguments: Array(args.dropFirst()))
+            ack?()
+        }
+        socket.on("emit-all") { args, ack in
+            guard let event = args.first?.stringValue else { return }
+            io.emit(event, arguments: Array(args.dropFirst()))
+            ack?()
+        }
+        socket.on("bench-broadcast") { args, _ in
+            io.emit("bench", arguments: args)
+        }
+        socket.on("disconnect-room") { args, ack in
+            if let room = args.first?.stringValue { io.in(room).disconnectSockets(close: true) }
+            ack?()
+        }
+        socket.on("sockets-join") { args, ack in
+            if args.count >= 2, let room = args[0].stringValue, let newRoom = args[1].stringValue {
+                io.in(room).socketsJoin(newRoom)
+            }
+            ack?()
+        }
+        socket.on("my-rooms") { _, ack in
+            ack?(.array(socket.rooms.sorted().map { .string($0) }))
+        }
+        socket.on("any-count") { _, ack in
+            ack?(.int(anyCount.withLockedValue { $0 }))
+        }
+        socket.on("fetch-sockets") { (_: [JSONValue], ack: SocketAck?) async throws in
+            let sockets = try await io.fetchSockets()
+            ack?(.array(sockets.map { .string($0.id) }))
+        }
+        socket.on("server-ack") { (args: [JSONValue], ack: SocketAck?) async in
+            guard let event = args.first?.stringValue else { return }
+            let timeout = TimeAmount.milliseconds(Int64(args.count > 1 ? args[1].intValue ?? 1000 : 1000))
+            do {
+                let answer = try await socket.timeout(timeout).emitWithAck(event)
+                ack?(["ok": true, "args": .array(answer)])
+            } catch {
+                ack?(["ok": false, "error": "timeout"])
+            }
+        }
+        socket.on("room-ack") { (args: [JSONValue], ack: SocketAck?) async in
+            guard args.count >= 2, let room = args[0].stringValue, let event = args[1].stringValue else { return }
+            let timeout = TimeAmount.milliseconds(Int64(args.count > 2 ? args[2].intValue ?? 1000 : 1000))
+            do {
+                let answers = try await io.to(room).timeout(timeout).emitWithAck(event)
+                ack?(["ok": true, "responses": .array(answers.map { .array($0) })])
+            } catch {
+                ack?(["ok": false, "error": "timeout"])
+            }
+        }
+    }
+}
