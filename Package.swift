@@ -9,7 +9,13 @@ let package = Package(
         .library(name: "EngineIOServer", targets: ["EngineIOServer"]),
         .library(name: "SocketIOCore", targets: ["SocketIOCore"]),
         .library(name: "SocketIOServer", targets: ["SocketIOServer"]),
+        .library(name: "EngineIOClient", targets: ["EngineIOClient"]),
+        .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
+        .library(name: "SocketIORedis", targets: ["SocketIORedis"]),
         .executable(name: "socketio-conformance-server", targets: ["socketio-conformance-server"]),
+        .executable(name: "socketio-chat", targets: ["socketio-chat"]),
+        .executable(name: "socketio-cli", targets: ["socketio-cli"]),
+        .executable(name: "socketio-bench", targets: ["socketio-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
@@ -18,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.1.0"),
     ],
     targets: [
         .target(
@@ -53,6 +60,41 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/socket.io.js")]
+        ),
+        .target(
+            name: "EngineIOClient",
+            dependencies: [
+                "EngineIOCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SocketIOClient",
+            dependencies: [
+                "SocketIOCore",
+                "EngineIOClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SocketIORedis",
+            dependencies: [
+                "SocketIOServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -60,8 +102,41 @@ let package = Package(
             dependencies: [
                 "EngineIOServer",
                 "SocketIOServer",
+                "SocketIORedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "socketio-chat",
+            dependencies: [
+                "SocketIOServer",
+                "SocketIORedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Public")]
+        ),
+        .executableTarget(
+            name: "socketio-cli",
+            dependencies: [
+                "SocketIOClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "socketio-bench",
+            dependencies: [
+                "EngineIOCore",
+                "SocketIOCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
@@ -82,6 +157,14 @@ let package = Package(
         .testTarget(
             name: "SocketIOServerTests",
             dependencies: ["SocketIOServer"]
+        ),
+        .testTarget(
+            name: "SocketIOClientTests",
+            dependencies: ["SocketIOClient", "EngineIOClient", "SocketIOServer"]
+        ),
+        .testTarget(
+            name: "SocketIORedisTests",
+            dependencies: ["SocketIORedis"]
         ),
     ]
 )

@@ -157,20 +157,26 @@ public final class SocketIOServer: Sendable {
         try await self.listen(HTTPServer.Configuration(host: host, port: port), application: application)
     }
 
-    /// Listens with a new HTTP server (TLS, backlog, ... from `configuration`) that also hands other
-    /// requests to `application`.
+    /// Listens with a new HTTP server (TLS, backlog, ... from `configuration`) that serves the browser
+    /// client at `<path>socket.io.js` and hands other requests to `application`.
     @discardableResult
     public func listen(_ configuration: HTTPServer.Configuration, application: HTTPRequestHandler? = nil) async throws -> HTTPServer {
         let server = HTTPServer(
             configuration: configuration,
             engine: self.engine,
-            application: application,
+            application: ClientScript.serving(at: self.configuration.engine.path, before: application),
             group: self.eventLoopGroup,
             logger: self.logger
         )
         try await server.start()
         self.httpServers.withLockedValue { $0.append(server) }
         return server
+    }
+
+    /// The HTTP handler to give an `HTTPServer` built by hand: serves the browser client at
+    /// `<path>socket.io.js` and hands other requests to `application`.
+    public func httpHandler(_ application: HTTPRequestHandler? = nil) -> HTTPRequestHandler {
+        ClientScript.serving(at: self.configuration.engine.path, before: application)
     }
 
     /// Disconnects every client and stops listening.

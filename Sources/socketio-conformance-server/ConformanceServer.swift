@@ -53,6 +53,7 @@ struct ConformanceServer: AsyncParsableCommand {
         )
         configuration.allowUpgrades = true
         let engineServer: EngineServer
+        var application: HTTPRequestHandler? = nil
         if engine {
             engineServer = EngineServer(configuration: configuration, logger: Logger(label: "engine.io"))
             engineServer.onConnection { socket in socket.delegate = EngineEchoFixture() }
@@ -63,8 +64,9 @@ struct ConformanceServer: AsyncParsableCommand {
             )
             try SocketIOFixture.install(on: io)
             engineServer = io.engine
+            application = io.httpHandler()
         }
-        let server = HTTPServer(configuration: .init(host: host, port: port), engine: engineServer)
+        let server = HTTPServer(configuration: .init(host: host, port: port), engine: engineServer, application: application)
         let address = try await server.start()
         FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
         try await server.waitUntilClosed()

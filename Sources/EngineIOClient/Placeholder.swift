@@ -1,0 +1,1 @@
+// Module EngineIOClient: work in progress.

@@ -1,0 +1,1 @@
+// Module SocketIOClient: work in progress.

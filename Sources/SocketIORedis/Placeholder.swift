@@ -1,0 +1,1 @@
+// Module SocketIORedis: work in progress.

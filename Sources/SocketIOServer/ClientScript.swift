@@ -1,0 +1,46 @@
+import EngineIOServer
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The browser client, served at `<path>socket.io.js` (`/socket.io/socket.io.js`) as the Node.js server
+/// serves its own.
+enum ClientScript {
+    /// The script's bytes, read once from the module's resources.
+    static let source: ByteBuffer = {
+        guard let url = Bundle.module.url(forResource: "socket.io", withExtension: "js"),
+            let data = try? Data(contentsOf: url)
+        else { return ByteBuffer(string: "/* socket.io.js missing from the build */") }
+        return ByteBuffer(bytes: data)
+    }()
+
+    /// A strong validator for the script, so browsers revalidate cheaply.
+    static let etag: String = {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in source.readableBytesView {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return "\"\(String(hash, radix: 36))\""
+    }()
+
+    /// Wraps `application` so that `<enginePath>socket.io.js` answers with the client.
+    static func serving(at enginePath: String, before application: HTTPRequestHandler?) -> HTTPRequestHandler {
+        let scriptPath = (enginePath.hasSuffix("/") ? enginePath : enginePath + "/") + "socket.io.js"
+        return { request in
+            guard request.path == scriptPath, request.method == .GET || request.method == .HEAD else {
+                return await application?(request) ?? .notFound
+            }
+            var headers: HTTPHeaders = [
+                "Content-Type": "application/javascript; charset=utf-8",
+                "Cache-Control": "public, max-age=0",
+                "ETag": etag,
+            ]
+            if request.headers.first(name: "If-None-Match") == etag {
+                headers.remove(name: "Content-Type")
+                return HTTPResponse(status: .notModified, headers: headers)
+            }
+            return HTTPResponse(status: .ok, headers: headers, body: request.method == .HEAD ? ByteBuffer() : source)
+        }
+    }
+}

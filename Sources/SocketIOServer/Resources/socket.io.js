@@ -1,0 +1,1 @@
+/* The browser client is being written; see issue 4. */

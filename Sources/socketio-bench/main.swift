@@ -1,0 +1,1 @@
+print("socketio-bench: work in progress")

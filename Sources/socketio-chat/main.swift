@@ -1,0 +1,1 @@
+print("socketio-chat: work in progress")

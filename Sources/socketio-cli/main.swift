@@ -1,0 +1,1 @@
+print("socketio-cli: work in progress")
