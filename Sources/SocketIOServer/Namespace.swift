@@ -15,6 +15,7 @@ public final class Namespace: Sendable {
         var connectionHandlers: [ConnectionHandler] = []
         var middlewares: [Middleware] = []
         var children: [Namespace] = []
+        var serverSideHandlers: [ServerSideHandler] = []
         var nextAckId = 0
     }
 
@@ -45,6 +46,20 @@ public final class Namespace: Sendable {
     public var children: [Namespace] { self.state.withLockedValue { $0.children } }
 
     // MARK: Handlers
+
+    /// Handles events sent by other nodes with `serverSideEmit`: the arguments (event name first) and, when
+    /// the sender waits for answers, the callback to answer with.
+    public typealias ServerSideHandler = @Sendable (_ arguments: [JSONValue], _ ack: (@Sendable ([JSONValue]) -> Void)?) -> Void
+
+    /// Handles events other nodes send with `serverSideEmit` (`io.on("event")` in Socket.IO).
+    public func onServerSideEmit(_ handler: @escaping ServerSideHandler) {
+        self.state.withLockedValue { $0.serverSideHandlers.append(handler) }
+    }
+
+    /// Called by an adapter when another node's `serverSideEmit` arrives.
+    public func receiveServerSideEmit(_ arguments: [JSONValue], ack: (@Sendable ([JSONValue]) -> Void)?) {
+        for handler in self.state.withLockedValue({ $0.serverSideHandlers }) { handler(arguments, ack) }
+    }
 
     /// Handles new sockets.
     public func on(_ event: ServerEvent, _ handler: @escaping ConnectionHandler) {
