@@ -14,50 +14,68 @@ struct UTF8Validator {
 
     /// Feeds `bytes`; returns false as soon as they cannot be the prefix of valid UTF-8.
     mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
-        var remaining = self.remaining
-        var lower = self.lower
-        var upper = self.upper
-        defer {
-            self.remaining = remaining
-            self.lower = lower
-            self.upper = upper
-        }
         for byte in bytes {
-            if remaining == 0 {
-                switch byte {
-                case 0x00...0x7F:
-                    continue
-                case 0xC2...0xDF:
-                    remaining = 1
-                    (lower, upper) = (0x80, 0xBF)
-                case 0xE0:
-                    remaining = 2
-                    (lower, upper) = (0xA0, 0xBF)
-                case 0xE1...0xEC, 0xEE...0xEF:
-                    remaining = 2
-                    (lower, upper) = (0x80, 0xBF)
-                case 0xED:
-                    remaining = 2
-                    (lower, upper) = (0x80, 0x9F)
-                case 0xF0:
-                    remaining = 3
-                    (lower, upper) = (0x90, 0xBF)
-                case 0xF1...0xF3:
-                    remaining = 3
-                    (lower, upper) = (0x80, 0xBF)
-                case 0xF4:
-                    remaining = 3
-                    (lower, upper) = (0x80, 0x8F)
-                default:
-                    return false
-                }
-            } else {
-                guard byte >= lower, byte <= upper else { return false }
-                remaining -= 1
-                (lower, upper) = (0x80, 0xBF)
-            }
+            guard self.step(byte) else { return false }
         }
         return true
+    }
+
+    /// Feeds raw bytes, skipping runs of ASCII eight bytes at a time.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            if self.remaining == 0 {
+                while index + 8 <= count,
+                    bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+                {
+                    index += 8
+                }
+                if index == count { break }
+            }
+            guard self.step(bytes[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    @inline(__always)
+    private mutating func step(_ byte: UInt8) -> Bool {
+        if self.remaining == 0 {
+            switch byte {
+            case 0x00...0x7F:
+                return true
+            case 0xC2...0xDF:
+                self.expect(1, 0x80, 0xBF)
+            case 0xE0:
+                self.expect(2, 0xA0, 0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF:
+                self.expect(2, 0x80, 0xBF)
+            case 0xED:
+                self.expect(2, 0x80, 0x9F)
+            case 0xF0:
+                self.expect(3, 0x90, 0xBF)
+            case 0xF1...0xF3:
+                self.expect(3, 0x80, 0xBF)
+            case 0xF4:
+                self.expect(3, 0x80, 0x8F)
+            default:
+                return false
+            }
+            return true
+        }
+        guard byte >= self.lower, byte <= self.upper else { return false }
+        self.remaining -= 1
+        self.lower = 0x80
+        self.upper = 0xBF
+        return true
+    }
+
+    @inline(__always)
+    private mutating func expect(_ remaining: Int, _ lower: UInt8, _ upper: UInt8) {
+        self.remaining = remaining
+        self.lower = lower
+        self.upper = upper
     }
 
     /// Feeds the readable bytes of `buffer`.

@@ -193,8 +193,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             }
         }
         if message.isText {
-            // ByteBufferView indices are the buffer's own, so this is exactly the bytes just added.
-            let added = message.buffer.readableBytesView[start...]
+            let added = message.buffer.getSlice(at: start, length: message.buffer.writerIndex - start)!
             guard message.validator.feed(added), !fin || message.validator.isComplete else {
                 return self.fail(context: context, .invalidPayloadData, "invalid UTF-8")
             }
