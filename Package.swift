@@ -118,6 +118,10 @@ let package = Package(
             resources: [.copy("Public")]
         ),
         .executableTarget(
+            name: "readme-examples",
+            dependencies: ["SocketIOServer"]
+        ),
+        .executableTarget(
             name: "socketio-cli",
             dependencies: [
                 "SocketIOClient",
