@@ -27,6 +27,9 @@ public struct EngineServerConfiguration: Sendable {
     public var perMessageDeflate: PerMessageDeflateConfiguration?
     /// Time a WebSocket close handshake may take before the TCP connection is dropped.
     public var webSocketCloseTimeout: TimeAmount
+    /// The most packets one long-polling answer carries (default 16); the rest go with the next GET.
+    /// python-engineio's client refuses payloads of more than 16 packets.
+    public var maxPacketsPerPoll: Int
 
     /// Creates a configuration; every default is engine.io's.
     public init(
@@ -41,7 +44,8 @@ public struct EngineServerConfiguration: Sendable {
         cookie: EngineCookie? = nil,
         allowRequest: (@Sendable (EngineHandshakeRequest) async -> EngineRequestDecision)? = nil,
         perMessageDeflate: PerMessageDeflateConfiguration? = nil,
-        webSocketCloseTimeout: TimeAmount = .seconds(5)
+        webSocketCloseTimeout: TimeAmount = .seconds(5),
+        maxPacketsPerPoll: Int = 16
     ) {
         self.path = path
         self.pingInterval = pingInterval
@@ -55,6 +59,7 @@ public struct EngineServerConfiguration: Sendable {
         self.allowRequest = allowRequest
         self.perMessageDeflate = perMessageDeflate
         self.webSocketCloseTimeout = webSocketCloseTimeout
+        self.maxPacketsPerPoll = max(1, maxPacketsPerPoll)
     }
 
     /// The WebSocket settings that follow from these options.

@@ -154,14 +154,13 @@ public final class EngineSocket: @unchecked Sendable {
         }
     }
 
-    private func takePollingPayload(appending extra: EnginePacket? = nil) -> ByteBuffer {
+    /// Takes up to `maxPacketsPerPoll` packets from the outbox as one polling payload; the rest waits
+    /// for the next GET.
+    private func takePollingPayload() -> ByteBuffer {
         var body = ByteBuffer()
-        PollingPayload.encode(self.outbox, into: &body)
-        if let extra {
-            if !self.outbox.isEmpty { body.writeInteger(PollingPayload.separator) }
-            PollingPayload.encode(CollectionOfOne(extra), into: &body)
-        }
-        self.outbox.removeAll(keepingCapacity: true)
+        let count = min(self.outbox.count, self.configuration.maxPacketsPerPoll)
+        PollingPayload.encode(self.outbox.prefix(count), into: &body)
+        self.outbox.removeFirst(count)
         return body
     }
 
@@ -209,12 +208,11 @@ public final class EngineSocket: @unchecked Sendable {
             webSocket.write(packets, close: true, from: self.eventLoop)
             self.finish(reason: reason)
         case .polling:
+            self.lingerBeforeFinishing(last: .close, reason: reason)
             if let poll = self.pendingPoll {
                 self.pendingPoll = nil
-                poll.succeed(.text(self.takePollingPayload(appending: .close)))
-                self.finish(reason: reason)
-            } else {
-                self.lingerBeforeFinishing(last: .close, reason: reason)
+                poll.succeed(.text(self.takePollingPayload()))
+                if self.outbox.isEmpty { self.finish(reason: reason) }
             }
         }
     }
@@ -292,7 +290,7 @@ public final class EngineSocket: @unchecked Sendable {
             return
         case .closing:
             answer.succeed(.text(self.takePollingPayload()))
-            self.finish(reason: .forcedClose)
+            if self.outbox.isEmpty { self.finish(reason: .forcedClose) }
             return
         case .open:
             break

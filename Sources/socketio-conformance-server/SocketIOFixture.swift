@@ -99,6 +99,11 @@ enum SocketIOFixture {
         socket.on("any-count") { _, ack in
             ack?(.int(anyCount.withLockedValue { $0 }))
         }
+        socket.on("ordered") { (args: [JSONValue], _: SocketAck?) async in
+            // An async handler that suspends for a random moment: events must still complete in order.
+            try? await Task.sleep(for: .microseconds(Int.random(in: 0...500)))
+            socket.emit("ordered-back", arguments: args)
+        }
         socket.on("fetch-sockets") { (_: [JSONValue], ack: SocketAck?) async throws in
             let sockets = try await io.fetchSockets()
             ack?(.array(sockets.map { .string($0.id) }))
