@@ -15,6 +15,8 @@ public struct EngineCloseReason: Hashable, Sendable, CustomStringConvertible {
     public static let forcedClose = EngineCloseReason("forced close")
     /// The client sent a packet that could not be read.
     public static let parseError = EngineCloseReason("parse error")
+    /// The client read too slowly: more than `maxBufferedBytes` waited to be sent to it.
+    public static let sendBufferFull = EngineCloseReason("send buffer full")
     /// The server is shutting down.
     public static let serverShuttingDown = EngineCloseReason("server shutting down")
 

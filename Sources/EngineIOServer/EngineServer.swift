@@ -58,7 +58,7 @@ public final class EngineServer: Sendable {
     }
 
     /// Registers a new session on `eventLoop` (the caller's) and announces it; returns it with its open packet.
-    func openSession(handshake: EngineHandshakeRequest, on eventLoop: EventLoop, webSocket: WebSocketTransport?) -> (EngineSocket, EnginePacket) {
+    func openSession(handshake: EngineHandshakeRequest, on eventLoop: EventLoop, webSocket: WebSocketTransport?) -> (EngineSocket, EngineFrame) {
         eventLoop.preconditionInEventLoop()
         var id = SessionID.make()
         while self.sessions.withLockedValue({ $0[id] != nil }) { id = SessionID.make() }
@@ -89,7 +89,9 @@ public final class EngineServer: Sendable {
     /// A long-polling handshake: the answer carries the open packet.
     func pollingHandshake(_ handshake: EngineHandshakeRequest, on eventLoop: EventLoop) -> EngineHTTPAnswer {
         let (session, open) = self.openSession(handshake: handshake, on: eventLoop, webSocket: nil)
-        var answer = EngineHTTPAnswer.text(PollingPayload.encode(CollectionOfOne(open)))
+        var body = ByteBuffer()
+        PollingPayload.encode(frames: CollectionOfOne(open), into: &body)
+        var answer = EngineHTTPAnswer.text(body)
         if let cookie = self.configuration.cookie {
             answer.headers.add(name: "Set-Cookie", value: cookie.headerValue(sid: session.id))
         }

@@ -30,6 +30,9 @@ public struct EngineServerConfiguration: Sendable {
     /// The most packets one long-polling answer carries (default 16); the rest go with the next GET.
     /// python-engineio's client refuses payloads of more than 16 packets.
     public var maxPacketsPerPoll: Int
+    /// The most bytes that may wait to be sent to one client (default 8 MiB); a client that reads so
+    /// slowly that more pile up is disconnected with reason `send buffer full`.
+    public var maxBufferedBytes: Int
 
     /// Creates a configuration; every default is engine.io's.
     public init(
@@ -45,7 +48,8 @@ public struct EngineServerConfiguration: Sendable {
         allowRequest: (@Sendable (EngineHandshakeRequest) async -> EngineRequestDecision)? = nil,
         perMessageDeflate: PerMessageDeflateConfiguration? = nil,
         webSocketCloseTimeout: TimeAmount = .seconds(5),
-        maxPacketsPerPoll: Int = 16
+        maxPacketsPerPoll: Int = 16,
+        maxBufferedBytes: Int = 8 << 20
     ) {
         self.path = path
         self.pingInterval = pingInterval
@@ -60,6 +64,7 @@ public struct EngineServerConfiguration: Sendable {
         self.perMessageDeflate = perMessageDeflate
         self.webSocketCloseTimeout = webSocketCloseTimeout
         self.maxPacketsPerPoll = max(1, maxPacketsPerPoll)
+        self.maxBufferedBytes = maxBufferedBytes
     }
 
     /// The WebSocket settings that follow from these options.

@@ -38,7 +38,9 @@ public final class EngineSocket: @unchecked Sendable {
     private var state: State = .open
     private var transport: Transport
     private var probe: WebSocketTransport?
-    private var outbox: CircularBuffer<EnginePacket> = CircularBuffer(initialCapacity: 4)
+    private var outbox: CircularBuffer<EngineFrame> = CircularBuffer(initialCapacity: 4)
+    /// Bytes waiting in the outbox.
+    private var outboxBytes = 0
     private var flushScheduled = false
     private var pendingPoll: EventLoopPromise<EngineHTTPAnswer>?
     private var postInProgress = false
@@ -84,19 +86,20 @@ public final class EngineSocket: @unchecked Sendable {
     /// Sends a message to the client. Messages leave in the order they were sent; several sent during
     /// one event-loop tick leave together (one write system call).
     public func send(_ message: EngineMessage) {
-        if self.eventLoop.inEventLoop {
-            self.enqueue(EnginePacket(message: message))
-        } else {
-            self.eventLoop.execute { self.enqueue(EnginePacket(message: message)) }
-        }
+        self.send(frames: [EngineFrame(message: message)])
     }
 
     /// Sends several messages back to back (a Socket.IO packet and its binary attachments).
     public func send(_ messages: [EngineMessage]) {
+        self.send(frames: messages.map { EngineFrame(message: $0) })
+    }
+
+    /// Sends messages already encoded as frames (shared between the recipients of a broadcast).
+    public func send(frames: [EngineFrame]) {
         if self.eventLoop.inEventLoop {
-            for message in messages { self.enqueue(EnginePacket(message: message)) }
+            for frame in frames { self.enqueue(frame) }
         } else {
-            self.eventLoop.execute { for message in messages { self.enqueue(EnginePacket(message: message)) } }
+            self.eventLoop.execute { for frame in frames { self.enqueue(frame) } }
         }
     }
 
@@ -109,10 +112,20 @@ public final class EngineSocket: @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ packet: EnginePacket) {
+    private func enqueue(_ frame: EngineFrame) {
         guard self.state == .open else { return }
-        self.outbox.append(packet)
+        self.outbox.append(frame)
+        self.outboxBytes += frame.bytes.readableBytes
+        if self.outboxBytes > self.configuration.maxBufferedBytes, case .polling = self.transport, self.pendingPoll == nil {
+            self.logger.info("engine.io session closed: client too slow", metadata: ["eio.buffered": "\(self.outboxBytes)"])
+            self.finish(reason: .sendBufferFull)
+            return
+        }
         self.scheduleFlush()
+    }
+
+    private func enqueue(_ packet: EnginePacket) {
+        self.enqueue(EngineFrame(packet))
     }
 
     private func scheduleFlush() {
@@ -144,9 +157,17 @@ public final class EngineSocket: @unchecked Sendable {
         guard !self.outbox.isEmpty else { return }
         switch self.transport {
         case .webSocket(let webSocket):
-            let packets = Array(self.outbox)
+            let frames = Array(self.outbox)
             self.outbox.removeAll(keepingCapacity: true)
-            webSocket.write(packets, close: false, from: self.eventLoop)
+            self.outboxBytes = 0
+            webSocket.write(frames, close: false, from: self.eventLoop)
+            if webSocket.channel.eventLoop === self.eventLoop, !webSocket.channel.isWritable,
+                let buffered = try? webSocket.channel.syncOptions?.getOption(.bufferedWritableBytes),
+                buffered > self.configuration.maxBufferedBytes
+            {
+                self.logger.info("engine.io session closed: client too slow", metadata: ["eio.buffered": "\(buffered)"])
+                self.finish(reason: .sendBufferFull)
+            }
         case .polling:
             guard let poll = self.pendingPoll else { return }
             self.pendingPoll = nil
@@ -159,7 +180,8 @@ public final class EngineSocket: @unchecked Sendable {
     private func takePollingPayload() -> ByteBuffer {
         var body = ByteBuffer()
         let count = min(self.outbox.count, self.configuration.maxPacketsPerPoll)
-        PollingPayload.encode(self.outbox.prefix(count), into: &body)
+        PollingPayload.encode(frames: self.outbox.prefix(count), into: &body)
+        for frame in self.outbox.prefix(count) { self.outboxBytes -= frame.bytes.readableBytes }
         self.outbox.removeFirst(count)
         return body
     }
@@ -167,7 +189,7 @@ public final class EngineSocket: @unchecked Sendable {
     // MARK: Lifecycle
 
     /// Called once the session is registered: sends the open packet and starts the heartbeat.
-    func open() -> EnginePacket {
+    func open() -> EngineFrame {
         self.eventLoop.preconditionInEventLoop()
         let upgrades =
             self.configuration.allowUpgrades && self.transportName == .polling && self.configuration.transports.contains(.websocket)
@@ -180,7 +202,7 @@ public final class EngineSocket: @unchecked Sendable {
             maxPayload: self.configuration.maxHttpBufferSize
         )
         self.schedulePing()
-        return handshake.openPacket
+        return EngineFrame(handshake.openPacket)
     }
 
     private func schedulePing() {
@@ -202,10 +224,11 @@ public final class EngineSocket: @unchecked Sendable {
         guard self.state == .open else { return }
         switch self.transport {
         case .webSocket(let webSocket):
-            var packets = Array(self.outbox)
-            packets.append(.close)
+            var frames = Array(self.outbox)
+            frames.append(EngineFrame(.close))
             self.outbox.removeAll()
-            webSocket.write(packets, close: true, from: self.eventLoop)
+            self.outboxBytes = 0
+            webSocket.write(frames, close: true, from: self.eventLoop)
             self.finish(reason: reason)
         case .polling:
             self.lingerBeforeFinishing(last: .close, reason: reason)
@@ -219,7 +242,7 @@ public final class EngineSocket: @unchecked Sendable {
 
     /// Closed, but kept findable until the next GET collects `last` (or pingTimeout passes).
     private func lingerBeforeFinishing(last: EnginePacket, reason: EngineCloseReason) {
-        self.outbox.append(last)
+        self.outbox.append(EngineFrame(last))
         self.notifyClosed(reason: reason)
         self.state = .closing
         self.discardTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
@@ -237,6 +260,7 @@ public final class EngineSocket: @unchecked Sendable {
         self.upgradeTimeoutTask?.cancel()
         self.discardTask?.cancel()
         self.outbox.removeAll()
+        self.outboxBytes = 0
         if let poll = self.pendingPoll {
             self.pendingPoll = nil
             poll.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
@@ -270,6 +294,7 @@ public final class EngineSocket: @unchecked Sendable {
             if case .polling = self.transport, self.pendingPoll == nil {
                 // The client's GET may still be on its way (it races the POST): answer it with a noop.
                 self.outbox.removeAll()
+                self.outboxBytes = 0
                 self.lingerBeforeFinishing(last: .noop, reason: .transportClose)
             } else {
                 self.finish(reason: .transportClose)
@@ -396,7 +421,7 @@ public final class EngineSocket: @unchecked Sendable {
         guard let probe = self.probe, probe.id == id else { return }
         switch packet.type {
         case .ping where packet.payload.readableBytesView.elementsEqual("probe".utf8):
-            probe.write([.probeAnswer], close: false, from: self.eventLoop)
+            probe.write([EngineFrame(.probeAnswer)], close: false, from: self.eventLoop)
             if let poll = self.pendingPoll {
                 // End the pending GET so that the client can switch (with data, if any is waiting).
                 self.pendingPoll = nil

@@ -12,7 +12,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     private var context: ChannelHandlerContext?
     private var closed = false
     /// Packets written before the handler joined the pipeline (the open packet of a WebSocket handshake).
-    private var waiting: [EnginePacket] = []
+    private var waiting: [EngineFrame] = []
     private var closeWhenAdded = false
     private var upgraded = false
 
@@ -26,9 +26,9 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     func upgradeCompleted() {
         self.upgraded = true
         if !self.waiting.isEmpty || self.closeWhenAdded {
-            let packets = self.waiting
+            let frames = self.waiting
             self.waiting = []
-            self.write(packets, close: self.closeWhenAdded)
+            self.write(frames, close: self.closeWhenAdded)
         }
     }
 
@@ -73,22 +73,16 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
-    /// Writes packets as WebSocket messages and flushes once.
-    func write(_ packets: [EnginePacket], close: Bool) {
+    /// Writes frames as WebSocket messages and flushes once.
+    func write(_ frames: [EngineFrame], close: Bool) {
         guard !self.closed else { return }
         guard let context = self.context, self.upgraded else {
-            self.waiting.append(contentsOf: packets)
+            self.waiting.append(contentsOf: frames)
             self.closeWhenAdded = self.closeWhenAdded || close
             return
         }
-        for packet in packets {
-            if packet.isBinary {
-                context.write(self.wrapOutboundOut(.binary(packet.payload)), promise: nil)
-            } else {
-                var frame = context.channel.allocator.buffer(capacity: packet.payload.readableBytes + 1)
-                EnginePacketCodec.encode(packet, into: &frame)
-                context.write(self.wrapOutboundOut(.text(frame)), promise: nil)
-            }
+        for frame in frames {
+            context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
         }
         context.flush()
         if close {

@@ -14,13 +14,13 @@ struct WebSocketTransport: Sendable {
         self.id = ObjectIdentifier(handler)
     }
 
-    /// Writes `packets` and flushes once; closes the WebSocket afterwards when `close` is set.
-    func write(_ packets: [EnginePacket], close: Bool, from loop: EventLoop) {
+    /// Writes `frames` and flushes once; closes the WebSocket afterwards when `close` is set.
+    func write(_ frames: [EngineFrame], close: Bool, from loop: EventLoop) {
         if loop === self.channel.eventLoop {
-            self.handler.value.write(packets, close: close)
+            self.handler.value.write(frames, close: close)
         } else {
             let handler = self.handler
-            self.channel.eventLoop.execute { handler.value.write(packets, close: close) }
+            self.channel.eventLoop.execute { handler.value.write(frames, close: close) }
         }
     }
 

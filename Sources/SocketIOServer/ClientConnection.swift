@@ -36,9 +36,9 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         }
     }
 
-    /// Sends Engine.IO messages (a packet and its attachments), from any thread.
-    func send(_ messages: [EngineMessage]) {
-        self.engine.send(messages)
+    /// Sends Engine.IO frames (a packet and its attachments), from any thread.
+    func send(_ frames: [EngineFrame]) {
+        self.engine.send(frames: frames)
     }
 
     // MARK: EngineSocketDelegate
@@ -86,7 +86,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         let authValue = auth ?? .object(JSONObject())
         guard let namespace = self.server.namespace(forConnecting: name, auth: authValue) else {
             self.logger.debug("CONNECT refused: invalid namespace", metadata: ["sio.nsp": "\(name)"])
-            self.send(EncodedMessages(.connectError(namespace: name, message: "Invalid namespace")).messages)
+            self.send(EncodedMessages(.connectError(namespace: name, message: "Invalid namespace")).frames)
             return
         }
         self.connectTimeout?.cancel()
@@ -125,7 +125,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
                 guard !self.closed else { return }
                 if let refusal = outcome {
                     self.logger.debug("CONNECT refused by middleware", metadata: ["sio.nsp": "\(name)", "sio.message": "\(refusal.message)"])
-                    self.send(EncodedMessages(.connectError(namespace: name, message: refusal.message, data: refusal.data)).messages)
+                    self.send(EncodedMessages(.connectError(namespace: name, message: refusal.message, data: refusal.data)).frames)
                 } else {
                     self.finishConnect(socket)
                 }

@@ -2,18 +2,25 @@ import EngineIOCore
 import NIOCore
 import SocketIOCore
 
-/// A Socket.IO packet encoded once into the Engine.IO messages that carry it (the text, then one binary
-/// message per attachment), shared by every recipient of a broadcast.
+/// A Socket.IO packet encoded once into the Engine.IO frames that carry it (the text with its `4` prefix,
+/// then one binary frame per attachment), shared by every recipient of a broadcast.
 public struct EncodedMessages: Sendable {
-    /// The messages, in wire order.
-    public let messages: [EngineMessage]
+    /// The frames, in wire order.
+    public let frames: [EngineFrame]
 
     /// Encodes `packet`.
     public init(_ packet: SocketPacket) {
-        let encoded = SocketPacketEncoder().encode(packet)
-        var messages: [EngineMessage] = [.text(encoded.text)]
-        messages.reserveCapacity(1 + encoded.attachments.count)
-        for attachment in encoded.attachments { messages.append(.binary(attachment)) }
-        self.messages = messages
+        var attachments: [ByteBuffer] = []
+        let text = EngineFrame.textMessage(capacity: 128) { buffer in
+            attachments = SocketPacketEncoder().encode(packet, into: &buffer)
+        }
+        guard !attachments.isEmpty else {
+            self.frames = [text]
+            return
+        }
+        var frames = [text]
+        frames.reserveCapacity(1 + attachments.count)
+        for attachment in attachments { frames.append(EngineFrame.binaryMessage(attachment)) }
+        self.frames = frames
     }
 }

@@ -279,13 +279,13 @@ public final class Socket: Sendable {
 
     /// Encodes and sends one packet to this client.
     func sendPacket(_ packet: SocketPacket) {
-        self.connection.send(EncodedMessages(packet).messages)
+        self.connection.send(EncodedMessages(packet).frames)
     }
 
     /// Writes an encoded packet shared by a broadcast. Called on the connection's event loop.
     func deliver(_ encoded: EncodedMessages, volatile: Bool) {
         if volatile && !self.connection.engine.isWritable { return }
-        self.connection.send(encoded.messages)
+        self.connection.send(encoded.frames)
     }
 
     func notifyOutgoing(_ event: String, _ arguments: [JSONValue]) {

@@ -76,7 +76,7 @@ public struct SocketEmitter: Sendable {
         if self.volatile {
             socket.connection.eventLoop.executeOrRun { socket.deliver(encoded, volatile: true) }
         } else {
-            socket.connection.send(encoded.messages)
+            socket.connection.send(encoded.frames)
         }
     }
 }
