@@ -37,8 +37,8 @@ public final class EngineServer: Sendable {
     }
 
     /// Closes every session (with a close packet).
-    public func closeAll() {
-        for session in self.sessions.withLockedValue({ Array($0.values) }) { session.close() }
+    public func closeAll(reason: EngineCloseReason = .forcedClose) {
+        for session in self.sessions.withLockedValue({ Array($0.values) }) { session.close(reason: reason) }
     }
 
     /// The flush coalescer of `eventLoop`, made on first use.

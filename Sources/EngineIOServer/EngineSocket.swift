@@ -105,10 +105,14 @@ public final class EngineSocket: @unchecked Sendable {
 
     /// Closes the session: messages already sent are delivered first, then the client gets a close packet.
     public func close() {
+        self.close(reason: .forcedClose)
+    }
+
+    func close(reason: EngineCloseReason) {
         if self.eventLoop.inEventLoop {
-            self.closeFromServer(reason: .forcedClose)
+            self.closeFromServer(reason: reason)
         } else {
-            self.eventLoop.execute { self.closeFromServer(reason: .forcedClose) }
+            self.eventLoop.execute { self.closeFromServer(reason: reason) }
         }
     }
 

@@ -1,5 +1,6 @@
 import EngineIOCore
 import NIOCore
+import NIOExtras
 
 /// The Engine.IO end of a WebSocket connection: turns complete WebSocket messages into Engine.IO packets
 /// for its session, and the session's packets into messages.
@@ -58,6 +59,12 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         case .success(let packet): session.webSocket(id, received: packet)
         case .failure(let error): session.webSocket(id, failedWith: error)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Shutting down: the session sends its close packet; a WebSocket without one just closes.
+        if event is ChannelShouldQuiesceEvent, self.session == nil { self.write([], close: true) }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,6 +1,7 @@
 import EngineIOCore
 import Logging
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 
 /// Serves one HTTP/1.1 connection: Engine.IO polling requests and WebSocket upgrades under the engine's
@@ -88,6 +89,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             session.eventLoop.execute { session.pollAborted(promise) }
         }
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // Shutting down: finish the request in progress, if any, then close.
+        self.keepAlive = false
+        if case .idle = self.state { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -1,9 +1,11 @@
 import NIOConcurrencyHelpers
 import Logging
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import ServiceLifecycle
 
 /// An HTTP/1.1 server on SwiftNIO that serves Engine.IO under its path (long-polling and WebSocket) and
 /// hands every other request to the application's handler, so that an app serves its pages on the same
@@ -39,6 +41,7 @@ public final class HTTPServer: Sendable {
     private let group: EventLoopGroup
     private let logger: Logger
     private let channel: NIOLockedValueBoxChannel
+    private let quiesce: ServerQuiescingHelper
 
     /// Creates a server; call `start()` to listen.
     public init(
@@ -54,6 +57,7 @@ public final class HTTPServer: Sendable {
         self.group = group
         self.logger = logger
         self.channel = NIOLockedValueBoxChannel()
+        self.quiesce = ServerQuiescingHelper(group: group)
     }
 
     /// Binds and starts accepting connections; returns the bound address.
@@ -64,7 +68,13 @@ public final class HTTPServer: Sendable {
         let application = self.application
         let logger = self.logger
         let maxBody = self.configuration.maxRequestBodySize
+        let quiesce = self.quiesce
         let channel = try await ServerBootstrap(group: self.group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
             .serverChannelOption(.backlog, value: self.configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -107,10 +117,51 @@ public final class HTTPServer: Sendable {
         try await self.channel.get()?.closeFuture.get()
     }
 
-    /// Stops accepting connections and closes every Engine.IO session.
-    public func shutdown() async throws {
-        self.engine?.closeAll()
-        try await self.channel.get()?.close()
+    /// Shuts down gracefully: every Engine.IO session gets a proper close (reason `server shutting down`),
+    /// pending writes drain, new connections are refused, and idle HTTP connections close. Returns once
+    /// every connection is closed, or when `gracePeriod` has passed.
+    public func shutdown(gracePeriod: TimeAmount = .seconds(10)) async throws {
+        let deadline = NIODeadline.now() + gracePeriod
+        if let engine = self.engine {
+            engine.closeAll(reason: .serverShuttingDown)
+            while engine.clientsCount > 0, NIODeadline.now() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let closed = self.group.next().makePromise(of: Void.self)
+        self.quiesce.initiateShutdown(promise: closed)
+        let remaining = deadline - NIODeadline.now()
+        let finished = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await closed.futureResult.get()
+                return true
+            }
+            tasks.addTask {
+                try await Task.sleep(for: .nanoseconds(max(0, remaining.nanoseconds)))
+                return false
+            }
+            let first = try await tasks.next() ?? false
+            tasks.cancelAll()
+            return first
+        }
+        if finished {
+            self.logger.info("HTTP server shut down")
+        } else {
+            self.logger.warning("HTTP server shutdown: connections still open after the grace period")
+        }
+    }
+}
+
+extension HTTPServer: Service {
+    /// Serves until a graceful shutdown is requested (SIGTERM with a `ServiceGroup`), then shuts down
+    /// gracefully.
+    public func run() async throws {
+        if self.channel.get() == nil { try await self.start() }
+        try await withGracefulShutdownHandler {
+            try await self.waitUntilClosed()
+        } onGracefulShutdown: {
+            Task { try? await self.shutdown() }
+        }
     }
 }
 

@@ -181,7 +181,7 @@ public final class SocketIOServer: Sendable {
 
     /// Disconnects every client and stops listening.
     public func close() async throws {
-        self.engine.closeAll()
+        self.engine.closeAll(reason: .serverShuttingDown)
         for server in self.httpServers.withLockedValue({ $0 }) { try await server.shutdown() }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import EngineIOServer
 import SocketIOServer
 import Logging
+import ServiceLifecycle
 import NIOCore
 
 /// The server the protocol test suites and the interop tests run against.
@@ -69,6 +70,14 @@ struct ConformanceServer: AsyncParsableCommand {
         let server = HTTPServer(configuration: .init(host: host, port: port), engine: engineServer, application: application)
         let address = try await server.start()
         FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
-        try await server.waitUntilClosed()
+        // SIGTERM / SIGINT: graceful shutdown (clients get a proper close), then exit 0.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "lifecycle")
+            )
+        )
+        try await group.run()
     }
 }
