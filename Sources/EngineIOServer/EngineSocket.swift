@@ -120,6 +120,8 @@ public final class EngineSocket: @unchecked Sendable {
         guard self.state == .open else { return }
         self.outbox.append(frame)
         self.outboxBytes += frame.bytes.readableBytes
+        EngineMetrics.packetsOut.increment()
+        EngineMetrics.bytesOut.increment(by: frame.bytes.readableBytes)
         if self.outboxBytes > self.configuration.maxBufferedBytes, case .polling = self.transport, self.pendingPoll == nil {
             self.logger.info("engine.io session closed: client too slow", metadata: ["eio.buffered": "\(self.outboxBytes)"])
             self.finish(reason: .sendBufferFull)
@@ -206,6 +208,7 @@ public final class EngineSocket: @unchecked Sendable {
             maxPayload: self.configuration.maxHttpBufferSize
         )
         self.schedulePing()
+        EngineMetrics.connections(self.transportName).increment()
         return EngineFrame(handshake.openPacket)
     }
 
@@ -273,11 +276,13 @@ public final class EngineSocket: @unchecked Sendable {
         self.probe?.close(from: self.eventLoop)
         self.probe = nil
         self.server.remove(self)
+        EngineMetrics.connections(self.transportName).decrement()
         if wasOpen { self.notifyClosed(reason: reason) }
     }
 
     private func notifyClosed(reason: EngineCloseReason) {
         self.logger.debug("engine.io session closed", metadata: ["eio.reason": "\(reason)"])
+        EngineMetrics.disconnected(reason)
         let delegate = self.delegate
         self.delegate = nil
         delegate?.engineSocket(self, didCloseWith: reason)
@@ -287,6 +292,8 @@ public final class EngineSocket: @unchecked Sendable {
 
     private func receive(_ packet: EnginePacket) {
         guard self.state == .open else { return }
+        EngineMetrics.packetsIn.increment()
+        EngineMetrics.bytesIn.increment(by: packet.payload.readableBytes + 1)
         switch packet.type {
         case .message:
             self.delegate?.engineSocket(self, didReceive: packet.isBinary ? .binary(packet.payload) : .text(packet.payload))
@@ -435,6 +442,8 @@ public final class EngineSocket: @unchecked Sendable {
             self.upgradeTimeoutTask?.cancel()
             self.probe = nil
             self.transport = .webSocket(probe)
+            EngineMetrics.pollingConnections.decrement()
+            EngineMetrics.webSocketConnections.increment()
             if let poll = self.pendingPoll {
                 self.pendingPoll = nil
                 poll.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))

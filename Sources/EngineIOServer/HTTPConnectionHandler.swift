@@ -333,6 +333,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: Answers
 
     private func answer(_ answer: EngineHTTPAnswer, head: HTTPRequestHead?, context: ChannelHandlerContext) {
+        switch answer.status.code {
+        case 400: EngineMetrics.error("http_400")
+        case 403: EngineMetrics.error("http_403")
+        case 413: EngineMetrics.error("http_413")
+        default: break
+        }
         var headers = answer.headers
         if let cors = self.engine?.configuration.cors {
             cors.addResponseHeaders(to: &headers, requestOrigin: head?.headers.first(name: "Origin"))

@@ -124,6 +124,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
                 self.connecting.remove(name)
                 guard !self.closed else { return }
                 if let refusal = outcome {
+                    SocketIOMetrics.rejectedConnections.increment()
                     self.logger.debug("CONNECT refused by middleware", metadata: ["sio.nsp": "\(name)", "sio.message": "\(refusal.message)"])
                     self.send(EncodedMessages(.connectError(namespace: name, message: refusal.message, data: refusal.data)).frames)
                 } else {

@@ -4,6 +4,8 @@ import NIOCore
 /// that loop), each writing the same shared buffers to every target socket of its loop.
 enum LocalDelivery {
     static func deliver(_ encoded: EncodedMessages, to sockets: [Socket], volatile: Bool) {
+        SocketIOMetrics.broadcasts.increment()
+        SocketIOMetrics.recipients.increment(by: sockets.count)
         if sockets.count == 1 {
             let socket = sockets[0]
             socket.connection.eventLoop.executeOrRun { socket.deliver(encoded, volatile: volatile) }

@@ -265,6 +265,7 @@ public final class Socket: Sendable {
     /// Marks the socket connected, joins its own room and tells the client.
     func connect() {
         self.state.withLockedValue { $0.connected = true }
+        SocketIOMetrics.sockets.increment()
         self.namespace.adapter.addAll(self.id, rooms: [self.id])
         self.sendPacket(.connect(namespace: self.namespace.name, sid: self.id))
     }
@@ -284,7 +285,10 @@ public final class Socket: Sendable {
 
     /// Writes an encoded packet shared by a broadcast. Called on the connection's event loop.
     func deliver(_ encoded: EncodedMessages, volatile: Bool) {
-        if volatile && !self.connection.engine.isWritable { return }
+        if volatile && !self.connection.engine.isWritable {
+            SocketIOMetrics.volatileDropped.increment()
+            return
+        }
         self.connection.send(encoded.frames)
     }
 
@@ -353,6 +357,7 @@ public final class Socket: Sendable {
                     do {
                         try await middleware(event, arguments)
                     } catch {
+                        SocketIOMetrics.rejectedEvents.increment()
                         self.reportError(error)
                         return
                     }
@@ -391,6 +396,7 @@ public final class Socket: Sendable {
             return (wasConnected, acks)
         }
         guard wasConnected else { return }
+        SocketIOMetrics.sockets.decrement()
         self.namespace.remove(self)
         self.connection.remove(self)
         for pending in acks {
