@@ -1,1 +1,0 @@
-print("socketio-bench: work in progress")
