@@ -92,6 +92,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            switch self.state {
+            case .idle, .readingBody, .discardingBody:
+                self.logger.debug("HTTP connection closed: idle or stalled request")
+                context.close(promise: nil)
+            case .answering, .upgraded:
+                break  // a long-polling GET waits for data; the engine's heartbeat watches it
+            }
+            return
+        }
         guard event is ChannelShouldQuiesceEvent else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -102,15 +112,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is HTTPParserError {
-            self.logger.debug("bad HTTP request", metadata: ["http.error": "\(error)"])
+        if let parserError = error as? HTTPParserError {
+            self.logger.info("bad HTTP request, connection closed", metadata: ["http.error": "\(error)"])
             if case .idle = self.state {
                 self.keepAlive = false
                 self.state = .answering
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Length", value: "0")
                 headers.add(name: "Connection", value: "close")
-                self.write(status: .badRequest, headers: headers, body: ByteBuffer(), context: context)
+                let status: HTTPResponseStatus = parserError == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+                self.write(status: status, headers: headers, body: ByteBuffer(), context: context)
                 return
             }
         }

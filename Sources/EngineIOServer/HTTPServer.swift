@@ -23,14 +23,29 @@ public final class HTTPServer: Sendable {
         public var maxRequestBodySize: Int
         /// The listen backlog.
         public var backlog: Int32
+        /// Largest request head (all header lines together); larger ones get 431 and the connection closes.
+        public var maxHeaderSize: Int
+        /// A connection that sends nothing for this long while idle between requests, or in the middle
+        /// of one (a slow or stalled client), is closed. Long-polling GETs waiting for data are not idle.
+        public var idleTimeout: TimeAmount
 
         /// Creates a configuration.
-        public init(host: String = "127.0.0.1", port: Int = 3000, tls: TLSConfiguration? = nil, maxRequestBodySize: Int = 1 << 20, backlog: Int32 = 4096) {
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 3000,
+            tls: TLSConfiguration? = nil,
+            maxRequestBodySize: Int = 1 << 20,
+            backlog: Int32 = 4096,
+            maxHeaderSize: Int = 16 << 10,
+            idleTimeout: TimeAmount = .seconds(60)
+        ) {
             self.host = host
             self.port = port
             self.tls = tls
             self.maxRequestBodySize = maxRequestBodySize
             self.backlog = backlog
+            self.maxHeaderSize = maxHeaderSize
+            self.idleTimeout = idleTimeout
         }
     }
 
@@ -68,6 +83,13 @@ public final class HTTPServer: Sendable {
         let application = self.application
         let logger = self.logger
         let maxBody = self.configuration.maxRequestBodySize
+        let idleTimeout = self.configuration.idleTimeout
+        let limits = {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = self.configuration.maxHeaderSize
+            limits.maxHeaderFieldSize = self.configuration.maxHeaderSize
+            return limits
+        }()
         let quiesce = self.quiesce
         let channel = try await ServerBootstrap(group: self.group)
             .serverChannelInitializer { channel in
@@ -86,14 +108,16 @@ public final class HTTPServer: Sendable {
                         try sync.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
                     let encoder = HTTPResponseEncoder()
-                    let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+                    let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
+                    let idle = IdleStateHandler(readTimeout: idleTimeout)
+                    try sync.addHandler(idle)
                     try sync.addHandler(encoder)
                     try sync.addHandler(decoder)
                     try sync.addHandler(
                         HTTPConnectionHandler(
                             engine: engine,
                             application: application,
-                            httpHandlers: [encoder, decoder],
+                            httpHandlers: [idle, encoder, decoder],
                             isSecure: sslContext != nil,
                             maxRequestBodySize: maxBody,
                             logger: logger

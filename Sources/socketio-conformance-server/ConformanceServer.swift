@@ -1,10 +1,10 @@
 import ArgumentParser
-import Foundation
 import EngineIOServer
-import SocketIOServer
+import Foundation
 import Logging
-import ServiceLifecycle
 import NIOCore
+import ServiceLifecycle
+import SocketIOServer
 
 /// The server the protocol test suites and the interop tests run against.
 @main
@@ -35,6 +35,15 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("ping-timeout"), help: "pingTimeout in milliseconds.")
     var pingTimeout: Int64 = 200
 
+    @Option(name: .customLong("idle-timeout"), help: "Close HTTP connections idle (or stalled mid-request) this many ms.")
+    var idleTimeout: Int64 = 60_000
+
+    @Option(name: .customLong("max-buffered-bytes"), help: "Disconnect clients with more than this many bytes waiting to be sent.")
+    var maxBufferedBytes: Int = 8 << 20
+
+    @Option(name: .customLong("max-dynamic-namespaces"), help: "The most namespaces dynamic namespaces may create.")
+    var maxDynamicNamespaces: Int = 1000
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -53,6 +62,7 @@ struct ConformanceServer: AsyncParsableCommand {
             cors: CORSConfiguration(origin: .any)
         )
         configuration.allowUpgrades = true
+        configuration.maxBufferedBytes = maxBufferedBytes
         let engineServer: EngineServer
         var application: HTTPRequestHandler? = nil
         if engine {
@@ -60,14 +70,22 @@ struct ConformanceServer: AsyncParsableCommand {
             engineServer.onConnection { socket in socket.delegate = EngineEchoFixture() }
         } else {
             let io = SocketIOServer(
-                configuration: SocketIOServerConfiguration(engine: configuration, connectTimeout: .milliseconds(1000)),
+                configuration: SocketIOServerConfiguration(
+                    engine: configuration,
+                    connectTimeout: .milliseconds(1000),
+                    maxDynamicNamespaces: maxDynamicNamespaces
+                ),
                 logger: Logger(label: "socket.io")
             )
             try SocketIOFixture.install(on: io)
             engineServer = io.engine
             application = io.httpHandler()
         }
-        let server = HTTPServer(configuration: .init(host: host, port: port), engine: engineServer, application: application)
+        let server = HTTPServer(
+            configuration: .init(host: host, port: port, idleTimeout: .milliseconds(idleTimeout)),
+            engine: engineServer,
+            application: application
+        )
         let address = try await server.start()
         FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
         // SIGTERM / SIGINT: graceful shutdown (clients get a proper close), then exit 0.

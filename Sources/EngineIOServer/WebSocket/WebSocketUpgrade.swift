@@ -11,7 +11,7 @@ public enum WebSocketUpgrade {
     /// Contract:
     /// - The pipeline is exactly `HTTPResponseEncoder()`, `ByteToMessageHandler(HTTPRequestDecoder(
     ///   leftOverBytesStrategy: .forwardBytes))`, then the calling handler (InboundIn = `HTTPServerRequestPart`,
-    ///   OutboundOut = `HTTPServerResponsePart`), and possibly handlers after it that are removed by the caller.
+    ///   OutboundOut = `HTTPServerResponsePart`, and a `RemovableChannelHandler`); nothing after it.
     /// - Call it on the event loop once the upgrade request's `.end` has been received: from `channelRead` of
     ///   `.end`, or later (after an asynchronous check). Not on `.head`: the decoder would then hand `.end` to
     ///   the WebSocket handlers. Bytes the client sends meanwhile wait in the HTTP decoder (it stops parsing

@@ -1,0 +1,158 @@
+"""Turns the JSON lines of scripts/bench into docs/benchmarks.md and its plots (medians of repeats)."""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+from collections import defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("results")
+parser.add_argument("--out", default="docs")
+args = parser.parse_args()
+
+rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
+groups = defaultdict(list)
+for row in rows:
+    key = (row["scenario"], row["label"], row.get("clients"), row.get("in_flight"), row.get("rooms"))
+    groups[key].append(row)
+
+
+def median(key, field):
+    values = [r[field] for r in groups.get(key, []) if field in r]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.2f}"
+
+
+counts = sorted({k[2] for k in groups if k[0] == "broadcast"})
+labels = ["swift", "bare", "python"]
+lines = ["# Benchmarks", ""]
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+lines += [
+    f"Machine: {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.",
+    "Servers pinned to core 0, the load generator (`socketio-bench`) to core 1 (`taskset`). Medians of interleaved",
+    "repeats. `swift` is this project's server (`socketio-conformance-server --quiet`, release build), `bare` the",
+    "bare SwiftNIO WebSocket loop (no Socket.IO semantics, one prebuilt frame per delivery), `python` the",
+    "python-socketio server in aiohttp mode (`benchmarks/python_server.py`). Reproduce: `scripts/bench`.",
+    "",
+    "## Broadcast (one sender, N receivers)",
+    "",
+    "| clients | in flight | server | deliveries/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/delivery | swift/python msgs/s | swift CPU / bare CPU |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+]
+for clients in counts:
+    for in_flight in (1, 16):
+        for label in labels:
+            key = ("broadcast", label, clients, in_flight, 0)
+            if key not in groups:
+                continue
+            extra = ["", ""]
+            if label == "swift":
+                extra = [
+                    ratio(median(key, "deliveries_per_s"), median(("broadcast", "python", clients, in_flight, 0), "deliveries_per_s")),
+                    ratio(median(key, "server_cpu_us_per_delivery"), median(("broadcast", "bare", clients, in_flight, 0), "server_cpu_us_per_delivery")),
+                ]
+            lines.append(
+                f"| {clients} | {in_flight} | {label} | {fmt(median(key, 'deliveries_per_s'))} | {fmt(median(key, 'p50_us'))} | "
+                f"{fmt(median(key, 'p99_us'))} | {fmt(median(key, 'p999_us'))} | {fmt(median(key, 'server_cpu_us_per_delivery'), 2)} | "
+                + " | ".join(extra) + " |"
+            )
+
+lines += ["", "## Echo with acks (100 clients)", "", "| server | round trips/s | p50 µs | p99 µs | server CPU µs/round trip |", "|---|---|---|---|---|"]
+for label in labels:
+    key = ("echo", label, 100, None, None)
+    if key in groups:
+        lines.append(f"| {label} | {fmt(median(key, 'round_trips_per_s'))} | {fmt(median(key, 'p50_us'))} | {fmt(median(key, 'p99_us'))} | {fmt(median(key, 'server_cpu_us_per_round_trip'), 2)} |")
+
+lines += ["", "## Rooms (1000 clients in 10 rooms, each broadcast to one room)", "", "| server | deliveries/s | p50 µs | p99 µs | server CPU µs/delivery |", "|---|---|---|---|---|"]
+for label in labels:
+    key = ("rooms", label, 1000, 1, 10)
+    if key in groups:
+        lines.append(f"| {label} | {fmt(median(key, 'deliveries_per_s'))} | {fmt(median(key, 'p50_us'))} | {fmt(median(key, 'p99_us'))} | {fmt(median(key, 'server_cpu_us_per_delivery'), 2)} |")
+
+lines += ["", "## Idle connections (memory)", "", "| clients | server | RSS after (MiB) | bytes per connection | handshakes/s |", "|---|---|---|---|---|"]
+connect_counts = sorted({k[2] for k in groups if k[0] == "connect"})
+for clients in connect_counts:
+    for label in labels:
+        key = ("connect", label, clients, None, None)
+        if key in groups:
+            rss = median(key, "rss_after")
+            lines.append(f"| {clients} | {label} | {fmt(rss / 1048576 if rss else None)} | {fmt(median(key, 'bytes_per_connection'))} | {fmt(median(key, 'handshakes_per_s'))} |")
+
+# slope of RSS over connection counts, per server
+lines += ["", "Slope of RSS over connections (least squares, bytes per connection):", ""]
+for label in labels:
+    points = [(c, median(("connect", label, c, None, None), "rss_after")) for c in connect_counts]
+    points = [(c, r) for c, r in points if r]
+    if len(points) >= 2:
+        mean_x = statistics.mean(c for c, _ in points)
+        mean_y = statistics.mean(r for _, r in points)
+        slope = sum((c - mean_x) * (r - mean_y) for c, r in points) / sum((c - mean_x) ** 2 for c, _ in points)
+        lines.append(f"- {label}: {slope:,.0f} B per connection")
+
+os.makedirs(args.out, exist_ok=True)
+
+
+def plot(field, title, filename, in_flight=1, ylabel=""):
+    plt.figure(figsize=(7, 4))
+    for label in labels:
+        xs, ys = [], []
+        for clients in counts:
+            value = median(("broadcast", label, clients, in_flight, 0), field)
+            if value is not None:
+                xs.append(clients)
+                ys.append(value)
+        if xs:
+            plt.plot(xs, ys, marker="o", label=label)
+    plt.title(title)
+    plt.xlabel("clients")
+    plt.ylabel(ylabel)
+    plt.yscale("log")
+    plt.grid(True, alpha=0.3)
+    plt.legend()
+    plt.tight_layout()
+    plt.savefig(os.path.join(args.out, filename), dpi=100)
+    plt.close()
+
+
+plot("deliveries_per_s", "Broadcast: delivered messages per second", "bench-deliveries.png", ylabel="msgs/s")
+plot("p99_us", "Broadcast: p99 latency", "bench-p99.png", ylabel="µs")
+plt.figure(figsize=(7, 4))
+for label in labels:
+    xs = [c for c in connect_counts if median(("connect", label, c, None, None), "rss_after")]
+    ys = [median(("connect", label, c, None, None), "rss_after") / 1048576 for c in xs]
+    if xs:
+        plt.plot(xs, ys, marker="o", label=label)
+plt.title("Resident memory with idle connections")
+plt.xlabel("connections")
+plt.ylabel("RSS (MiB)")
+plt.grid(True, alpha=0.3)
+plt.legend()
+plt.tight_layout()
+plt.savefig(os.path.join(args.out, "bench-memory.png"), dpi=100)
+plt.close()
+
+lines += ["", "![deliveries](bench-deliveries.png)", "![p99](bench-p99.png)", "![memory](bench-memory.png)", ""]
+extra = os.path.join(args.out, "benchmarks-notes.md")
+if os.path.exists(extra):
+    lines += [open(extra).read()]
+open(os.path.join(args.out, "benchmarks.md"), "w").write("\n".join(lines) + "\n")
