@@ -9,12 +9,25 @@ public struct EngineFrame: Sendable, Hashable {
     public let bytes: ByteBuffer
     /// Whether it is a binary message.
     public let isBinary: Bool
+    /// The complete server-to-client WebSocket frame (unmasked header, then `bytes`, sharing storage),
+    /// when built: a broadcast writes it as is to every WebSocket recipient without compression.
+    public let webSocketFrame: ByteBuffer?
 
     /// A frame from bytes already in wire form.
     public init(bytes: ByteBuffer, isBinary: Bool) {
         self.bytes = bytes
         self.isBinary = isBinary
+        self.webSocketFrame = nil
     }
+
+    private init(bytes: ByteBuffer, isBinary: Bool, webSocketFrame: ByteBuffer?) {
+        self.bytes = bytes
+        self.isBinary = isBinary
+        self.webSocketFrame = webSocketFrame
+    }
+
+    /// Room left in front of a text frame for the largest WebSocket header of a server frame.
+    static let headerRoom = 10
 
     /// The frame of `packet`.
     public init(_ packet: EnginePacket) {
@@ -22,20 +35,39 @@ public struct EngineFrame: Sendable, Hashable {
         buffer.reserveCapacity(packet.payload.readableBytes + 1)
         self.isBinary = EnginePacketCodec.encode(packet, into: &buffer)
         self.bytes = buffer
+        self.webSocketFrame = nil
     }
 
-    /// A text message frame built by `write`, which appends the message after the `4` type digit.
+    /// A text message frame built by `write`, which appends the message after the `4` type digit. The
+    /// WebSocket frame header is written in front of it in the same storage (no copy).
     public static func textMessage(capacity: Int = 64, _ write: (inout ByteBuffer) -> Void) -> EngineFrame {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(capacity + 1)
+        buffer.reserveCapacity(capacity + 1 + headerRoom)
+        buffer.moveWriterIndex(forwardBy: headerRoom)
+        buffer.moveReaderIndex(forwardBy: headerRoom)
         buffer.writeInteger(EnginePacketType.message.asciiDigit)
         write(&buffer)
-        return EngineFrame(bytes: buffer, isBinary: false)
+        let length = buffer.readableBytes
+        let headerLength = length < 126 ? 2 : (length <= 0xFFFF ? 4 : 10)
+        let start = headerRoom - headerLength
+        buffer.setInteger(UInt8(0x81), at: start)  // FIN, text
+        switch headerLength {
+        case 2:
+            buffer.setInteger(UInt8(length), at: start + 1)
+        case 4:
+            buffer.setInteger(UInt8(126), at: start + 1)
+            buffer.setInteger(UInt16(length), at: start + 2)
+        default:
+            buffer.setInteger(UInt8(127), at: start + 1)
+            buffer.setInteger(UInt64(length), at: start + 2)
+        }
+        let frame = buffer.getSlice(at: start, length: length + headerLength)
+        return EngineFrame(bytes: buffer, isBinary: false, webSocketFrame: frame)
     }
 
     /// A binary message frame.
     public static func binaryMessage(_ bytes: ByteBuffer) -> EngineFrame {
-        EngineFrame(bytes: bytes, isBinary: true)
+        EngineFrame(bytes: bytes, isBinary: true, webSocketFrame: nil)
     }
 
     /// The frame of a message.

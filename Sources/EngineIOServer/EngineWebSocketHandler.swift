@@ -16,6 +16,10 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     private var waiting: [EngineFrame] = []
     private var closeWhenAdded = false
     private var upgraded = false
+    /// Writes pre-framed broadcast frames past the WebSocket handlers.
+    let rawWriter = RawFrameWriter()
+    private weak var messageHandler: WebSocketMessageHandler?
+    private var compressionThreshold = Int.max
 
     init() {}
 
@@ -26,6 +30,12 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     /// The HTTP handlers are gone: writes may now reach the WebSocket encoder.
     func upgradeCompleted() {
         self.upgraded = true
+        if let context = self.context,
+            let messageHandler = try? context.pipeline.syncOperations.handler(type: WebSocketMessageHandler.self)
+        {
+            self.messageHandler = messageHandler
+            self.compressionThreshold = messageHandler.compressionThreshold
+        }
         if !self.waiting.isEmpty || self.closeWhenAdded {
             let frames = self.waiting
             self.waiting = []
@@ -88,7 +98,14 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
             self.closeWhenAdded = self.closeWhenAdded || close
             return
         }
+        let rawAllowed = self.messageHandler?.isOpenForWriting ?? false
         for frame in frames {
+            // A frame built once for many recipients goes out as is, unless it should be compressed.
+            if rawAllowed, let wire = frame.webSocketFrame, frame.bytes.readableBytes < self.compressionThreshold,
+                self.rawWriter.write(wire)
+            {
+                continue
+            }
             context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
         }
         context.flush()

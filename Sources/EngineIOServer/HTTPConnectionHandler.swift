@@ -328,6 +328,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             configuration: engine.configuration.webSocket,
             removing: self.httpHandlers + [self]
         ) { pipeline in
+            try pipeline.addHandler(loopBoundHandler.value.rawWriter, position: .first)
             try pipeline.addHandler(loopBoundHandler.value)
         }.assumeIsolated().whenComplete { result in
             switch result {

@@ -4,19 +4,30 @@ import NIOCore
 /// that loop), each writing the same shared buffers to every target socket of its loop.
 enum LocalDelivery {
     static func deliver(_ encoded: EncodedMessages, to sockets: [Socket], volatile: Bool) {
+        guard let first = sockets.first else { return }
         SocketIOMetrics.broadcasts.increment()
         SocketIOMetrics.recipients.increment(by: sockets.count)
-        if sockets.count == 1 {
-            let socket = sockets[0]
-            socket.connection.eventLoop.executeOrRun { socket.deliver(encoded, volatile: volatile) }
+        let firstLoop = first.eventLoop
+        // The common case (one event loop, or every target on the same one): no grouping at all.
+        if sockets.allSatisfy({ $0.eventLoop === firstLoop }) {
+            firstLoop.executeOrRun {
+                for socket in sockets { socket.deliver(encoded, volatile: volatile) }
+            }
             return
         }
-        var byLoop: [ObjectIdentifier: (EventLoop, [Socket])] = [:]
+        // A few loops: group with a linear search over them (no dictionary, no hashing per socket).
+        var loops: [EventLoop] = []
+        var groups: [[Socket]] = []
         for socket in sockets {
-            let loop = socket.connection.eventLoop
-            byLoop[ObjectIdentifier(loop), default: (loop, [])].1.append(socket)
+            let loop = socket.eventLoop
+            if let index = loops.firstIndex(where: { $0 === loop }) {
+                groups[index].append(socket)
+            } else {
+                loops.append(loop)
+                groups.append([socket])
+            }
         }
-        for (_, (loop, group)) in byLoop {
+        for (loop, group) in zip(loops, groups) {
             loop.executeOrRun {
                 for socket in group { socket.deliver(encoded, volatile: volatile) }
             }

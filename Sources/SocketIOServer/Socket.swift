@@ -19,6 +19,13 @@ public final class Socket: Sendable {
     public typealias AnyHandler = @Sendable (_ event: String, _ arguments: [JSONValue]) -> Void
     /// A per-packet middleware: throw to reject the event (the error reaches the socket's error handlers).
     public typealias Middleware = @Sendable (_ event: String, _ arguments: [JSONValue]) async throws -> Void
+    /// A synchronous per-packet middleware; it runs on the event loop and must not block.
+    public typealias SyncMiddleware = @Sendable (_ event: String, _ arguments: [JSONValue]) throws -> Void
+
+    enum StoredMiddleware: Sendable {
+        case sync(SyncMiddleware)
+        case async(Middleware)
+    }
 
     enum Handler: Sendable {
         case sync(SyncEventHandler)
@@ -35,7 +42,7 @@ public final class Socket: Sendable {
         var handlers: [String: [Handler]] = [:]
         var anyHandlers: [(ListenerID, AnyHandler)] = []
         var outgoingHandlers: [(ListenerID, AnyHandler)] = []
-        var middlewares: [Middleware] = []
+        var middlewares: [StoredMiddleware] = []
         var errorHandlers: [@Sendable (Error) -> Void] = []
         var disconnectingHandlers: [@Sendable (DisconnectReason) async -> Void] = []
         var disconnectHandlers: [@Sendable (DisconnectReason) async -> Void] = []
@@ -51,6 +58,8 @@ public final class Socket: Sendable {
     /// The request that opened the connection, and the CONNECT packet's auth.
     public let handshake: SocketHandshake
     let connection: ClientConnection
+    /// The event loop of the socket's connection (where its writes happen).
+    let eventLoop: EventLoop
     private let executor = OrderedExecutor()
     private let state = NIOLockedValueBox(State())
     private let logger: Logger
@@ -59,6 +68,7 @@ public final class Socket: Sendable {
         self.id = id
         self.namespace = namespace
         self.connection = connection
+        self.eventLoop = connection.eventLoop
         self.handshake = handshake
         var logger = logger
         logger[metadataKey: "sio.sid"] = "\(id)"
@@ -155,7 +165,12 @@ public final class Socket: Sendable {
 
     /// Adds a per-packet middleware, run in order before the handlers of every incoming event.
     public func use(_ middleware: @escaping Middleware) {
-        self.state.withLockedValue { $0.middlewares.append(middleware) }
+        self.state.withLockedValue { $0.middlewares.append(.async(middleware)) }
+    }
+
+    /// Adds a synchronous per-packet middleware (run on the event loop, no task needed).
+    public func use(_ middleware: @escaping SyncMiddleware) {
+        self.state.withLockedValue { $0.middlewares.append(.sync(middleware)) }
     }
 
     /// Handles errors of this socket, such as events rejected by a middleware.
@@ -346,8 +361,19 @@ public final class Socket: Sendable {
             let (middlewares, anyHandlers, handlers) = self.state.withLockedValue { state in
                 (state.middlewares, state.anyHandlers, state.handlers[event] ?? [])
             }
-            let allSync = handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
-            if middlewares.isEmpty && allSync {
+            let allSync =
+                handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
+                && middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
+            if allSync {
+                for case .sync(let middleware) in middlewares {
+                    do {
+                        try middleware(event, arguments)
+                    } catch {
+                        SocketIOMetrics.rejectedEvents.increment()
+                        self.reportError(error)
+                        return nil
+                    }
+                }
                 for (_, listener) in anyHandlers { listener(event, arguments) }
                 for case .sync(let handler) in handlers { handler(arguments, ack) }
                 return nil
@@ -355,7 +381,10 @@ public final class Socket: Sendable {
             return {
                 for middleware in middlewares {
                     do {
-                        try await middleware(event, arguments)
+                        switch middleware {
+                        case .sync(let middleware): try middleware(event, arguments)
+                        case .async(let middleware): try await middleware(event, arguments)
+                        }
                     } catch {
                         SocketIOMetrics.rejectedEvents.increment()
                         self.reportError(error)

@@ -224,6 +224,7 @@ struct Worker: AsyncParsableCommand {
     @Option var sourceIP: String?
 
     func run() async throws {
+        raiseOpenFileLimit()
         try await BenchWorker(
             target: BenchTarget(host: self.host, port: self.port, bare: self.bare),
             clients: self.clients,

@@ -277,6 +277,16 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
 
     // MARK: Outbound
 
+    /// Whether data frames may still be sent (no close frame sent or received yet).
+    var isOpenForWriting: Bool { self.state == .open }
+
+    /// Messages at least this long are compressed when sent through this handler (`Int.max` without
+    /// permessage-deflate); shorter ones may be written pre-framed, uncompressed.
+    var compressionThreshold: Int {
+        guard let deflate = self.configuration.permessageDeflate, self.permessageDeflate != nil else { return Int.max }
+        return deflate.minimumCompressionSize
+    }
+
     /// Frames (and maybe compresses) a message; does not flush.
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard self.state == .open else {

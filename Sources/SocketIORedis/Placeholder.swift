@@ -1,1 +1,0 @@
-// Module SocketIORedis: work in progress.
