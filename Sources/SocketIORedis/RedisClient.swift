@@ -164,8 +164,11 @@ public final class RedisClient: Sendable {
             return id
         }
         guard let id else {
-            if self.isConnected { return }
-            throw RedisError.shutdown
+            // Already connected (or shut down): the promise is not needed.
+            let connected = self.isConnected
+            connected ? promise.succeed() : promise.fail(RedisError.shutdown)
+            try await promise.futureResult.get()
+            return
         }
         let timer = self.eventLoop.scheduleTask(in: timeout) {
             let waiter = self.state.withLockedValue { state -> EventLoopPromise<Void>? in

@@ -110,3 +110,34 @@ public struct RedisEmitter: Sendable {
         _ = try await self.client.publish(self.channels.request, message).get()
     }
 }
+
+extension RedisEmitter {
+    /// Runs one scripted operation, for tools and tests (`socketio-conformance-server --redis-emit`):
+    /// `{"nsp":"/","to":["r"],"except":["x"],"op":"emit","event":"e","args":[...]}`, or `op` `join` /
+    /// `leave` with `"rooms":[...]`, `disconnect` with `"close":bool`, `serverSideEmit` with `event`/`args`.
+    public func run(script: JSONValue) async throws {
+        guard let object = script.objectValue else { throw RedisError.unexpectedReply("emitter script is not an object") }
+        var emitter = self.of(object["nsp"]?.stringValue ?? self.namespace)
+        emitter = emitter.to(RedisAdapterMessage.strings(object["to"])).except(RedisAdapterMessage.strings(object["except"]))
+        let rooms = RedisAdapterMessage.strings(object["rooms"])
+        switch object["op"]?.stringValue ?? "emit" {
+        case "emit":
+            try await emitter.emit(object["event"]?.stringValue ?? "message", arguments: object["args"]?.arrayValue ?? [])
+        case "join":
+            try await emitter.request(.remoteJoin, ["rooms": .array(rooms.map { .string($0) })])
+        case "leave":
+            try await emitter.request(.remoteLeave, ["rooms": .array(rooms.map { .string($0) })])
+        case "disconnect":
+            try await emitter.disconnectSockets(close: object["close"]?.boolValue ?? false)
+        case "serverSideEmit":
+            let message = RedisAdapterMessage.json([
+                "uid": .string(Self.uid),
+                "type": .int(RedisRequestType.serverSideEmit.rawValue),
+                "data": .array([.string(object["event"]?.stringValue ?? "message")] + (object["args"]?.arrayValue ?? [])),
+            ])
+            _ = try await emitter.client.publish(emitter.channels.request, message).get()
+        case let other:
+            throw RedisError.unexpectedReply("unknown emitter op \(other)")
+        }
+    }
+}

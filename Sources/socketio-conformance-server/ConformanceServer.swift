@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SocketIORedis
 import SocketIOServer
 
 /// The server the protocol test suites and the interop tests run against.
@@ -44,12 +45,28 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("max-dynamic-namespaces"), help: "The most namespaces dynamic namespaces may create.")
     var maxDynamicNamespaces: Int = 1000
 
+    @Option(help: "Join a cluster through this Redis (redis://[user:pass@]host:port/db): the fixture acts cluster-wide.")
+    var redis: String?
+
+    @Option(name: .customLong("redis-emit"), help: "With --redis: publish one emitter operation (JSON, see RedisEmitter.run(script:)) and exit.")
+    var redisEmit: String?
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = quiet ? .warning : .info
             return handler
         }
+        if let redisEmit, let redis {
+            let client = RedisClient(configuration: try RedisConfiguration(url: redis))
+            try await client.waitUntilConnected()
+            try await RedisEmitter(client: client).run(script: try JSONValue(parsing: redisEmit))
+            await client.shutdown()
+            return
+        }
+        let redisAdapter = try redis.map { try RedisAdapterFactory(url: $0) }
+        var makeAdapter: @Sendable (Namespace) -> Adapter = { InMemoryAdapter(namespace: $0) }
+        if let redisAdapter { makeAdapter = redisAdapter.adapter }
         if webSocketEcho {
             try await runWebSocketEchoServer(host: host, port: port)
             return
@@ -73,11 +90,13 @@ struct ConformanceServer: AsyncParsableCommand {
                 configuration: SocketIOServerConfiguration(
                     engine: configuration,
                     connectTimeout: .milliseconds(1000),
-                    maxDynamicNamespaces: maxDynamicNamespaces
+                    maxDynamicNamespaces: maxDynamicNamespaces,
+                    adapter: makeAdapter
                 ),
                 logger: Logger(label: "socket.io")
             )
             try SocketIOFixture.install(on: io)
+            try await redisAdapter?.waitUntilConnected()
             engineServer = io.engine
             application = io.httpHandler()
         }
