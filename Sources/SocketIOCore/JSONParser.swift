@@ -283,7 +283,7 @@ internal struct JSONParser {
                 }
                 self.appendUTF8(scalar)
             default:
-                throw JSONParsingError(.invalidEscape, at: index - 1, byte: escaped)
+                throw JSONParsingError(.invalidEscape, at: index - 2, byte: escaped)
             }
             runStart = index
         }

@@ -10,7 +10,7 @@ import NIOCore
 ///
 /// Checks: the type digit; the attachment count (only on binary types, digits followed by "-", at most
 /// ``Configuration/maxAttachments``); the namespace (valid UTF-8, ends at "," or the end of the text); the ack id
-/// (at most ``Configuration/maxAckId``); the JSON (strict, depth-limited, nothing after it); the payload shape:
+/// (at most ``Configuration/maxAckId``, only on events and acks, required on acks); the JSON (strict, depth-limited, nothing after it); the payload shape:
 /// CONNECT an object or nothing, DISCONNECT nothing, EVENT a non-empty array whose first element is a string (or a
 /// number, as Node.js allows) not among the reserved names, ACK an array, CONNECT_ERROR an object or a string;
 /// placeholders `{"_placeholder":true,"num":i}` with `i` in range and not repeated.
@@ -188,6 +188,11 @@ public struct SocketPacketDecoder: Sendable {
             }
         }
 
+        switch type {
+        case .event, .binaryEvent: break
+        case .ack, .binaryAck: if ackId == nil { throw .missingAckId(type) }
+        case .connect, .disconnect, .connectError: if ackId != nil { throw .unexpectedAckId(type) }
+        }
         try self.validatePayload(data, of: type)
         if type.isBinary, let data {
             var seen = [Bool](repeating: false, count: attachmentCount)

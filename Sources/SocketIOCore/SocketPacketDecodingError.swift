@@ -15,7 +15,8 @@ public struct SocketPacketDecodingError: Error, Hashable, Sendable, CustomString
         public static let tooManyAttachments = Code(3)
         /// A namespace that is not valid UTF-8.
         public static let invalidNamespace = Code(4)
-        /// An acknowledgement id above the configured maximum.
+        /// An acknowledgement id above the configured maximum, on a packet type that takes none (CONNECT,
+        /// DISCONNECT, CONNECT_ERROR), or missing on an ACK.
         public static let invalidAckId = Code(5)
         /// The payload is not valid JSON.
         public static let invalidJSON = Code(6)
@@ -56,6 +57,8 @@ public struct SocketPacketDecodingError: Error, Hashable, Sendable, CustomString
         case tooManyAttachments(count: Int, limit: Int)
         case invalidNamespace
         case invalidAckId(limit: Int)
+        case unexpectedAckId(SocketPacketType)
+        case missingAckId(SocketPacketType)
         case invalidJSON(JSONParsingError, payloadOffset: Int)
         case invalidPayload(SocketPacketType, expected: String)
         case reservedEventName(String)
@@ -76,7 +79,7 @@ public struct SocketPacketDecodingError: Error, Hashable, Sendable, CustomString
         case .invalidAttachmentCount: .invalidAttachmentCount
         case .tooManyAttachments: .tooManyAttachments
         case .invalidNamespace: .invalidNamespace
-        case .invalidAckId: .invalidAckId
+        case .invalidAckId, .unexpectedAckId, .missingAckId: .invalidAckId
         case .invalidJSON: .invalidJSON
         case .invalidPayload: .invalidPayload
         case .reservedEventName: .reservedEventName
@@ -107,6 +110,10 @@ public struct SocketPacketDecodingError: Error, Hashable, Sendable, CustomString
             "namespace is not valid UTF-8"
         case .invalidAckId(let limit):
             "acknowledgement id above \(limit)"
+        case .unexpectedAckId(let type):
+            "\(type) packet with an acknowledgement id"
+        case .missingAckId(let type):
+            "\(type) packet without an acknowledgement id"
         case .invalidJSON(let error, let payloadOffset):
             "invalid JSON payload starting at offset \(payloadOffset): \(error)"
         case .invalidPayload(let type, let expected):
@@ -128,6 +135,8 @@ public struct SocketPacketDecodingError: Error, Hashable, Sendable, CustomString
     static func tooManyAttachments(_ count: Int, limit: Int) -> Self { Self(.tooManyAttachments(count: count, limit: limit)) }
     static let invalidNamespace = Self(.invalidNamespace)
     static func invalidAckId(limit: Int) -> Self { Self(.invalidAckId(limit: limit)) }
+    static func unexpectedAckId(_ type: SocketPacketType) -> Self { Self(.unexpectedAckId(type)) }
+    static func missingAckId(_ type: SocketPacketType) -> Self { Self(.missingAckId(type)) }
     static func invalidJSON(_ error: JSONParsingError, payloadOffset: Int) -> Self {
         Self(.invalidJSON(error, payloadOffset: payloadOffset))
     }
