@@ -13,7 +13,13 @@ public final class EngineServer: Sendable {
     public let configuration: EngineServerConfiguration
     let logger: Logger
     private let sessions = NIOLockedValueBox<[String: EngineSocket]>([:])
-    private let connectionHandler = NIOLockedValueBox<(@Sendable (EngineSocket) -> Void)?>(nil)
+    /// Wrapped in a struct: a bare function type in a generic box gets re-thunked on every `inout` access,
+    /// a chain that grows with each call (one per connection).
+    private struct ConnectionHandler: Sendable {
+        let call: @Sendable (EngineSocket) -> Void
+    }
+
+    private let connectionHandler = NIOLockedValueBox<ConnectionHandler?>(nil)
     private let flushCoalescers = NIOLockedValueBox<[ObjectIdentifier: FlushCoalescer]>([:])
 
     /// Creates a server with `configuration`, logging to `logger`.
@@ -25,7 +31,7 @@ public final class EngineServer: Sendable {
     /// Sets the handler called for every new session, on the session's event loop, before any of its
     /// messages is delivered: set the session's delegate there.
     public func onConnection(_ handler: @escaping @Sendable (EngineSocket) -> Void) {
-        self.connectionHandler.withLockedValue { $0 = handler }
+        self.connectionHandler.withLockedValue { $0 = ConnectionHandler(call: handler) }
     }
 
     /// The number of open sessions.
@@ -66,7 +72,7 @@ public final class EngineServer: Sendable {
         self.sessions.withLockedValue { $0[id] = session }
         let open = session.open()
         self.logger.debug("engine.io session opened", metadata: ["eio.sid": "\(id)", "eio.transport": "\(handshake.transport)"])
-        self.connectionHandler.withLockedValue { $0 }?(session)
+        self.connectionHandler.withLockedValue { $0 }?.call(session)
         return (session, open)
     }
 
