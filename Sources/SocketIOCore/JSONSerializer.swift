@@ -5,7 +5,8 @@ extension JSONValue {
     ///
     /// Strings escape only `"`, `\` and control characters (`\b \f \n \r \t` short forms, others `\u00xx`) and
     /// keep non-ASCII as UTF-8. Numbers follow `Number.prototype.toString`: `1.0` → `1`, `1e21` → `1e+21`,
-    /// `0.0000001` → `1e-7`, NaN and ±infinity → `null`. Binary values are written as Node.js writes a `Buffer`,
+    /// `0.0000001` → `1e-7`, NaN and ±infinity → `null` (one deliberate difference: an integral double between
+    /// 2^53 and 2^63 prints its exact digits, which JavaScript parses to the same number). Binary values are written as Node.js writes a `Buffer`,
     /// `{"type":"Buffer","data":[…]}` (packets use placeholders instead; see ``SocketPacketEncoder``).
     public func writeJSON(into buffer: inout ByteBuffer) {
         var writer = JSONWriter(binaryStrategy: .nodeBuffer)
@@ -155,7 +156,11 @@ extension ByteBuffer {
             self.writeStaticString("null")
             return
         }
-        if let integer = Int(exactly: value), integer.magnitude < 1 << 53 {
+        // Integral doubles that fit Int print their exact value. Below 2^53 that is what JavaScript prints; above,
+        // JavaScript prints the shortest round-trip digits padded with zeros (1729382256910270464 as
+        // 1729382256910270500). Both parse back to the same double, but the exact form also parses back to the
+        // same `.int`, so values survive a round trip through this codec.
+        if let integer = Int(exactly: value) {
             self.writeDecimal(integer)
             return
         }

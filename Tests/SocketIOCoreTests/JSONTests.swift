@@ -248,6 +248,14 @@ struct JSONSerializationTests {
         }
     }
 
+    @Test func largeIntegralDoublesPrintExactly() throws {
+        // JavaScript would print 1729382256910270500; both parse to the same double, ours also to the same Int.
+        let value = JSONValue.double(1_729_382_256_910_270_464)
+        #expect(value.jsonString() == "1729382256910270464")
+        #expect(try JSONValue(parsing: value.jsonString()) == value)
+        #expect(JSONValue.double(9.3e18).jsonString() == "9300000000000000000")  // above Int.max: JavaScript's form
+    }
+
     @Test func stringEscapingLikeJSONStringify() {
         #expect(JSONValue.string("").jsonString() == #""""#)
         #expect(JSONValue.string("plain").jsonString() == #""plain""#)
