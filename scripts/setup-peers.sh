@@ -17,7 +17,7 @@ REQUIREMENTS="$ROOT/Tests/Interop/requirements.txt"
 
 # Debian packages needed by the tests. Add redis-server / nginx here when tests need them
 # (e.g. DEBIAN_PACKAGES="redis-server nginx"); only the missing ones are installed.
-DEBIAN_PACKAGES="${DEBIAN_PACKAGES:-}"
+DEBIAN_PACKAGES="${DEBIAN_PACKAGES:-redis-server nginx}"  # the cluster tests (Tests/Interop/test_cluster_*.py, SocketIORedisTests)
 
 log() { printf '[setup-peers] %s\n' "$*"; }
 die() { printf '[setup-peers] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -118,8 +118,8 @@ class Cluster:
         self.clients: list[Client] = []
 
     def client(self, node: int, transports=("websocket",), url: str | None = None,
-               source_address: str | None = None) -> "Client":
-        client = Client(url or self.nodes[node].url, list(transports), source_address)
+               source_address: str | None = None, wait_timeout: float = 10) -> "Client":
+        client = Client(url or self.nodes[node].url, list(transports), source_address, wait_timeout)
         self.clients.append(client)
         return client
 
@@ -148,7 +148,8 @@ class Cluster:
 class Client:
     """A python-socketio client that records every event it receives."""
 
-    def __init__(self, url: str, transports: list[str], source_address: str | None = None):
+    def __init__(self, url: str, transports: list[str], source_address: str | None = None,
+                 wait_timeout: float = 10):
         self.events: dict[str, list] = defaultdict(list)
         self.lock = threading.Lock()
         session = None
@@ -170,7 +171,7 @@ class Client:
         def disconnect(*_):
             self.disconnected.set()
 
-        self.sio.connect(url, transports=transports, wait_timeout=10)
+        self.sio.connect(url, transports=transports, wait_timeout=wait_timeout)
         self.sid = self.sio.get_sid("/")
 
     def call(self, event: str, *args, timeout: float = 10):
