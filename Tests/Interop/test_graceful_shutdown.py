@@ -8,11 +8,11 @@ import time
 import socketio
 
 from conftest import HOST
-from test_handler_ordering import start_socketio_fixture
+from fixture_server import start
 
 
 def test_sigterm_closes_clients_properly_and_exits_zero():
-    proc, port = start_socketio_fixture()
+    proc, port = start("--quiet")
     clients = []
     disconnected = {}
     try:

@@ -1,33 +1,14 @@
 """Misbehaving clients get a clear answer or a disconnect, and the other clients keep being served:
 oversized headers, stalled requests, a reader too slow for its broadcasts, too many dynamic namespaces."""
-import json
-import os
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 import socketio
 
-from conftest import HOST, free_port, swift_bin_dir
-
-
-def start(*flags):
-    port = free_port()
-    binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
-    proc = subprocess.Popen([binary, "--host", HOST, "--port", str(port), "--ping-interval", "25000",
-                             "--ping-timeout", "20000", *flags],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            socket.create_connection((HOST, port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("server did not start")
+from conftest import HOST
+from fixture_server import start, stop
 
 
 def healthy_echo(port):
@@ -37,12 +18,6 @@ def healthy_echo(port):
         assert client.call("echo", {"still": "served"}, timeout=5) == {"still": "served"}
     finally:
         client.disconnect()
-
-
-def stop(proc):
-    proc.kill()
-    proc.wait()
-    return proc.stderr.read()
 
 
 def test_oversized_request_head_gets_431_and_others_are_served():

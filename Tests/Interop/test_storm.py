@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import HOST, swift_bin_dir
-from test_hostile_clients import start, stop
+from fixture_server import start, stop
 
 
 def fds(pid):
@@ -31,7 +31,7 @@ def wait_for_fds(pid, target, timeout=30):
 
 @pytest.mark.timeout(480)
 def test_ten_thousand_clients_at_once_three_times():
-    proc, port = start("--quiet")
+    proc, port = start("--quiet", "--connect-timeout", "45000")
     bench = os.environ.get("SOCKETIO_BENCH_BIN") or str(swift_bin_dir() / "socketio-bench")
     try:
         time.sleep(0.5)
