@@ -42,6 +42,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("max-buffered-bytes"), help: "Disconnect clients with more than this many bytes waiting to be sent.")
     var maxBufferedBytes: Int = 8 << 20
 
+    @Option(name: .customLong("connect-timeout"), help: "connectTimeout in milliseconds (the suites expect 1000).")
+    var connectTimeout: Int64 = 1000
+
     @Option(name: .customLong("max-dynamic-namespaces"), help: "The most namespaces dynamic namespaces may create.")
     var maxDynamicNamespaces: Int = 1000
 
@@ -89,7 +92,7 @@ struct ConformanceServer: AsyncParsableCommand {
             let io = SocketIOServer(
                 configuration: SocketIOServerConfiguration(
                     engine: configuration,
-                    connectTimeout: .milliseconds(1000),
+                    connectTimeout: .milliseconds(connectTimeout),
                     maxDynamicNamespaces: maxDynamicNamespaces,
                     adapter: makeAdapter
                 ),
