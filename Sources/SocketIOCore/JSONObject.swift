@@ -16,18 +16,16 @@ public struct JSONObject: Sendable {
     /// Above this many keys, lookups go through a hash index instead of a linear scan.
     public static let indexThreshold = 8
 
+    /// Keys and values in one array: one allocation per object.
     @usableFromInline
-    internal var _keys: [String]
-    @usableFromInline
-    internal var _values: [JSONValue]
+    internal var _entries: [Element]
     @usableFromInline
     internal var _index: [String: Int]?
 
     /// Creates an empty object.
     @inlinable
     public init() {
-        self._keys = []
-        self._values = []
+        self._entries = []
         self._index = nil
     }
 
@@ -47,24 +45,23 @@ public struct JSONObject: Sendable {
 
     /// The number of keys.
     @inlinable
-    public var count: Int { self._keys.count }
+    public var count: Int { self._entries.count }
 
     /// Whether the object has no keys.
     @inlinable
-    public var isEmpty: Bool { self._keys.isEmpty }
+    public var isEmpty: Bool { self._entries.isEmpty }
 
     /// The keys in insertion order.
     @inlinable
-    public var keys: [String] { self._keys }
+    public var keys: [String] { self._entries.map(\.key) }
 
     /// The values in key insertion order.
     @inlinable
-    public var values: [JSONValue] { self._values }
+    public var values: [JSONValue] { self._entries.map(\.value) }
 
     /// Reserves room for `minimumCapacity` keys.
     public mutating func reserveCapacity(_ minimumCapacity: Int) {
-        self._keys.reserveCapacity(minimumCapacity)
-        self._values.reserveCapacity(minimumCapacity)
+        self._entries.reserveCapacity(minimumCapacity)
     }
 
     /// The position of `key`, or nil when absent.
@@ -73,7 +70,7 @@ public struct JSONObject: Sendable {
         if let index = self._index {
             return index[key]
         }
-        return self._keys.firstIndex(of: key)
+        return self._entries.firstIndex { $0.key == key }
     }
 
     /// The value for `key`; setting nil removes the key.
@@ -81,7 +78,7 @@ public struct JSONObject: Sendable {
     public subscript(key: String) -> JSONValue? {
         get {
             guard let position = self.index(forKey: key) else { return nil }
-            return self._values[position]
+            return self._entries[position].value
         }
         set {
             if let newValue {
@@ -96,8 +93,8 @@ public struct JSONObject: Sendable {
     @discardableResult
     public mutating func updateValue(_ value: JSONValue, forKey key: String) -> JSONValue? {
         if let position = self.index(forKey: key) {
-            let old = self._values[position]
-            self._values[position] = value
+            let old = self._entries[position].value
+            self._entries[position].value = value
             return old
         }
         self.append(key: key, value: value)
@@ -107,11 +104,10 @@ public struct JSONObject: Sendable {
     /// Appends a key known to be absent (used by the parser after its own check).
     @usableFromInline
     internal mutating func append(key: String, value: JSONValue) {
-        self._keys.append(key)
-        self._values.append(value)
+        self._entries.append((key: key, value: value))
         if self._index != nil {
-            self._index![key] = self._keys.count - 1
-        } else if self._keys.count > Self.indexThreshold {
+            self._index![key] = self._entries.count - 1
+        } else if self._entries.count > Self.indexThreshold {
             self.rebuildIndex()
         }
     }
@@ -120,9 +116,8 @@ public struct JSONObject: Sendable {
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         guard let position = self.index(forKey: key) else { return nil }
-        self._keys.remove(at: position)
-        let old = self._values.remove(at: position)
-        if self._keys.count > Self.indexThreshold {
+        let old = self._entries.remove(at: position).value
+        if self._entries.count > Self.indexThreshold {
             self.rebuildIndex()
         } else {
             self._index = nil
@@ -131,9 +126,9 @@ public struct JSONObject: Sendable {
     }
 
     private mutating func rebuildIndex() {
-        var index = [String: Int](minimumCapacity: self._keys.count * 2)
-        for (position, key) in self._keys.enumerated() {
-            index[key] = position
+        var index = [String: Int](minimumCapacity: self._entries.count * 2)
+        for (position, entry) in self._entries.enumerated() {
+            index[entry.key] = position
         }
         self._index = index
     }
@@ -141,7 +136,7 @@ public struct JSONObject: Sendable {
     /// Replaces the value at `position` (for in-place rewriting such as binary reconstruction).
     @usableFromInline
     internal mutating func withValue<R>(at position: Int, _ body: (inout JSONValue) throws -> R) rethrows -> R {
-        try body(&self._values[position])
+        try body(&self._entries[position].value)
     }
 }
 
@@ -155,12 +150,12 @@ extension JSONObject: RandomAccessCollection {
 
     /// One past the last position.
     @inlinable
-    public var endIndex: Int { self._keys.count }
+    public var endIndex: Int { self._entries.count }
 
     /// The key and value at `position`.
     @inlinable
     public subscript(position: Int) -> Element {
-        (key: self._keys[position], value: self._values[position])
+        self._entries[position]
     }
 }
 
@@ -176,7 +171,8 @@ extension JSONObject: Hashable {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
         for position in 0..<lhs.count {
-            guard let other = rhs[lhs._keys[position]], other == lhs._values[position] else { return false }
+            let entry = lhs._entries[position]
+            guard let other = rhs[entry.key], other == entry.value else { return false }
         }
         return true
     }
@@ -187,8 +183,8 @@ extension JSONObject: Hashable {
         var combined = 0
         for position in 0..<self.count {
             var entryHasher = Hasher()
-            entryHasher.combine(self._keys[position])
-            entryHasher.combine(self._values[position])
+            entryHasher.combine(self._entries[position].key)
+            entryHasher.combine(self._entries[position].value)
             combined ^= entryHasher.finalize()
         }
         hasher.combine(combined)

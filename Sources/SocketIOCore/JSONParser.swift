@@ -202,12 +202,18 @@ internal struct JSONParser {
     private mutating func parseString() throws(JSONParsingError) -> String {
         let start = self.offset + 1
         var index = start
+        var highBits: UInt8 = 0
         // Fast path: no escapes. Find the closing quote.
         while index < self.bytes.count {
             let byte = self.bytes[index]
+            highBits |= byte
             if byte == UInt8(ascii: "\"") {
                 self.offset = index + 1
-                return try self.makeString(UnsafeBufferPointer(rebasing: self.bytes[start..<index]), at: start)
+                let utf8 = UnsafeBufferPointer(rebasing: self.bytes[start..<index])
+                if highBits & 0x80 == 0 {
+                    return String(decoding: utf8, as: UTF8.self)  // ASCII: nothing to validate
+                }
+                return try self.makeString(utf8, at: start)
             }
             if byte == UInt8(ascii: "\\") {
                 return try self.parseEscapedString(start: start, firstEscape: index)
@@ -221,7 +227,7 @@ internal struct JSONParser {
     }
 
     private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParsingError) -> String {
-        guard let string = String(validating: utf8, as: UTF8.self) else {
+        guard let string = String(validatingUTF8Bytes: utf8) else {
             throw JSONParsingError(.invalidUTF8, at: offset)
         }
         return string
@@ -238,7 +244,7 @@ internal struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 self.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[runStart..<index]))
                 self.offset = index + 1
-                let string = self.scratch.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
+                let string = self.scratch.withUnsafeBufferPointer { String(validatingUTF8Bytes: $0) }
                 guard let string else { throw JSONParsingError(.invalidUTF8, at: start) }
                 return string
             }
@@ -395,4 +401,58 @@ internal struct JSONParser {
         guard let double = Double(text) else { throw JSONParsingError(.invalidNumber, at: start) }
         return .double(double)
     }
+}
+
+extension String {
+    /// A string from `bytes` if they are well-formed UTF-8 (no overlong forms, surrogates or values above
+    /// U+10FFFF), else nil. A concrete, non-generic check: the standard library's generic
+    /// `String(validating:as:)` costs a metadata lookup per call on this path.
+    init?(validatingUTF8Bytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard isWellFormedUTF8(bytes) else { return nil }
+        self = String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Whether `bytes` are well-formed UTF-8 (RFC 3629, Unicode table 3-7).
+internal func isWellFormedUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var index = 0
+    let count = bytes.count
+    @inline(__always) func continuation(_ position: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+        position < count && range.contains(bytes[position])
+    }
+    while index < count {
+        let lead = bytes[index]
+        switch lead {
+        case 0x00...0x7F:
+            index += 1
+        case 0xC2...0xDF:
+            guard continuation(index + 1) else { return false }
+            index += 2
+        case 0xE0:
+            guard continuation(index + 1, 0xA0...0xBF), continuation(index + 2) else { return false }
+            index += 3
+        case 0xE1...0xEC, 0xEE...0xEF:
+            guard continuation(index + 1), continuation(index + 2) else { return false }
+            index += 3
+        case 0xED:
+            guard continuation(index + 1, 0x80...0x9F), continuation(index + 2) else { return false }
+            index += 3
+        case 0xF0:
+            guard continuation(index + 1, 0x90...0xBF), continuation(index + 2), continuation(index + 3) else {
+                return false
+            }
+            index += 4
+        case 0xF1...0xF3:
+            guard continuation(index + 1), continuation(index + 2), continuation(index + 3) else { return false }
+            index += 4
+        case 0xF4:
+            guard continuation(index + 1, 0x80...0x8F), continuation(index + 2), continuation(index + 3) else {
+                return false
+            }
+            index += 4
+        default:
+            return false
+        }
+    }
+    return true
 }

@@ -6,8 +6,9 @@ extension JSONValue {
     /// Strings escape only `"`, `\` and control characters (`\b \f \n \r \t` short forms, others `\u00xx`) and
     /// keep non-ASCII as UTF-8. Numbers follow `Number.prototype.toString`: `1.0` → `1`, `1e21` → `1e+21`,
     /// `0.0000001` → `1e-7`, NaN and ±infinity → `null` (one deliberate difference: an integral double between
-    /// 2^53 and 2^63 prints its exact digits, which JavaScript parses to the same number). Binary values are written as Node.js writes a `Buffer`,
-    /// `{"type":"Buffer","data":[…]}` (packets use placeholders instead; see ``SocketPacketEncoder``).
+    /// 2^53 and 2^63 prints its exact digits, which JavaScript parses to the same number). Binary values are
+    /// written as Node.js writes a `Buffer`, `{"type":"Buffer","data":[…]}` (packets use placeholders instead; see
+    /// ``SocketPacketEncoder``).
     public func writeJSON(into buffer: inout ByteBuffer) {
         var writer = JSONWriter(binaryStrategy: .nodeBuffer)
         writer.write(self, into: &buffer)
@@ -15,41 +16,22 @@ extension JSONValue {
 
     /// This value as compact JSON in a new buffer (see ``writeJSON(into:)``).
     public func jsonBytes(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: self.estimatedJSONSize)
-        self.writeJSON(into: &buffer)
+        var writer = JSONWriter(binaryStrategy: .nodeBuffer)
+        let measure = writer.measure(self)
+        var buffer = allocator.buffer(capacity: measure.bound)
+        writer.write(self, into: &buffer, bound: measure.bound)
         return buffer
     }
 
     /// This value as a compact JSON string (see ``writeJSON(into:)``).
     public func jsonString() -> String {
-        let buffer = self.jsonBytes()
-        return String(buffer: buffer)
-    }
-
-    /// A cheap upper-ish estimate of the serialized size, used to reserve capacity once.
-    internal var estimatedJSONSize: Int {
-        switch self {
-        case .null: return 4
-        case .bool: return 5
-        case .int: return 8
-        case .double: return 24
-        case .string(let string): return string.utf8.count + 2
-        case .binary: return 28
-        case .array(let array):
-            var total = 2 + array.count
-            for element in array { total += element.estimatedJSONSize }
-            return total
-        case .object(let object):
-            var total = 2 + object.count * 4
-            for position in 0..<object.count {
-                total += object._keys[position].utf8.count + object._values[position].estimatedJSONSize
-            }
-            return total
-        }
+        String(buffer: self.jsonBytes())
     }
 }
 
-/// Writes JSON into a ByteBuffer; collects binary values as attachments when asked to.
+/// Writes JSON into a ByteBuffer in two passes: one computes an upper bound of the output size (and counts the
+/// binary values), the other writes through a raw pointer into space reserved once, so no per-token capacity or
+/// uniqueness checks are paid.
 internal struct JSONWriter {
     enum BinaryStrategy {
         /// `{"_placeholder":true,"num":i}` and the bytes appended to `attachments` (depth-first order).
@@ -67,93 +49,211 @@ internal struct JSONWriter {
         self.binaryStrategy = binaryStrategy
     }
 
+    /// The longest text a finite double can take in JavaScript's layout (`-0.000001234567890123456`-like: 25).
+    static let maxDoubleLength = 26
+    static let maxIntLength = 20
+    static let placeholderPrefix: StaticString = "{\"_placeholder\":true,\"num\":"
+    static let nodeBufferPrefix: StaticString = "{\"type\":\"Buffer\",\"data\":["
+
+    /// An upper bound of the serialized size, and the number of binary values.
+    func measure(_ value: JSONValue) -> (bound: Int, binaries: Int) {
+        var bound = 0
+        var binaries = 0
+        self.measure(value, bound: &bound, binaries: &binaries)
+        return (bound, binaries)
+    }
+
+    private func measure(_ value: JSONValue, bound: inout Int, binaries: inout Int) {
+        switch value {
+        case .null, .bool: bound += 5
+        case .int: bound += Self.maxIntLength
+        case .double: bound += Self.maxDoubleLength
+        case .string(let string): bound += Self.measureString(string)
+        case .binary(let bytes):
+            binaries += 1
+            switch self.binaryStrategy {
+            case .placeholders: bound += Self.placeholderPrefix.utf8CodeUnitCount + Self.maxIntLength + 1
+            case .nodeBuffer: bound += Self.nodeBufferPrefix.utf8CodeUnitCount + 2 + bytes.readableBytes * 4
+            case .base64: bound += 2 + (bytes.readableBytes + 2) / 3 * 4
+            }
+        case .array(let array):
+            bound += 2 + array.count
+            for element in array { self.measure(element, bound: &bound, binaries: &binaries) }
+        case .object(let object):
+            bound += 2 + object.count * 2
+            for entry in object._entries {
+                bound += Self.measureString(entry.key)
+                self.measure(entry.value, bound: &bound, binaries: &binaries)
+            }
+        }
+    }
+
+    /// The exact quoted and escaped length of `string`.
+    private static func measureString(_ string: String) -> Int {
+        let utf8 = string.utf8
+        let extra: Int? = utf8.withContiguousStorageIfAvailable { bytes in
+            var extra = 0
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                extra += Self.escapeLength(byte) - 1
+            }
+            return extra
+        }
+        if let extra { return utf8.count + 2 + extra }
+        var slow = 0
+        for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            slow += Self.escapeLength(byte) - 1
+        }
+        return utf8.count + 2 + slow
+    }
+
+    @inline(__always)
+    private static func escapeLength(_ byte: UInt8) -> Int {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x0C, 0x0A, 0x0D, 0x09: 2
+        default: 6
+        }
+    }
+
+    /// Appends `value`, measuring it first.
     mutating func write(_ value: JSONValue, into buffer: inout ByteBuffer) {
+        self.write(value, into: &buffer, bound: self.measure(value).bound)
+    }
+
+    /// Appends `value` given an upper bound from ``measure(_:)``.
+    mutating func write(_ value: JSONValue, into buffer: inout ByteBuffer, bound: Int) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            var cursor = Cursor(raw.baseAddress!)
+            self.write(value, cursor: &cursor)
+            let written = raw.baseAddress!.distance(to: cursor.pointer)
+            assert(written <= bound, "JSON size bound \(bound) exceeded: \(written)")
+            return written
+        }
+    }
+
+    private mutating func write(_ value: JSONValue, cursor: inout Cursor) {
         switch value {
         case .null:
-            buffer.writeStaticString("null")
+            cursor.write("null")
         case .bool(let bool):
-            buffer.writeStaticString(bool ? "true" : "false")
+            cursor.write(bool ? "true" : "false")
         case .int(let int):
-            buffer.writeDecimal(int)
+            cursor.writeDecimal(int)
         case .double(let double):
-            buffer.writeJavaScriptNumber(double)
+            cursor.writeJavaScriptNumber(double)
         case .string(let string):
-            buffer.writeJSONString(string)
+            cursor.writeJSONString(string)
         case .array(let array):
-            buffer.writeInteger(UInt8(ascii: "["))
+            cursor.write(UInt8(ascii: "["))
             var first = true
             for element in array {
-                if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+                if !first { cursor.write(UInt8(ascii: ",")) }
                 first = false
-                self.write(element, into: &buffer)
+                self.write(element, cursor: &cursor)
             }
-            buffer.writeInteger(UInt8(ascii: "]"))
+            cursor.write(UInt8(ascii: "]"))
         case .object(let object):
-            buffer.writeInteger(UInt8(ascii: "{"))
-            for position in 0..<object.count {
-                if position > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                buffer.writeJSONString(object._keys[position])
-                buffer.writeInteger(UInt8(ascii: ":"))
-                self.write(object._values[position], into: &buffer)
+            cursor.write(UInt8(ascii: "{"))
+            var first = true
+            for entry in object._entries {
+                if !first { cursor.write(UInt8(ascii: ",")) }
+                first = false
+                cursor.writeJSONString(entry.key)
+                cursor.write(UInt8(ascii: ":"))
+                self.write(entry.value, cursor: &cursor)
             }
-            buffer.writeInteger(UInt8(ascii: "}"))
+            cursor.write(UInt8(ascii: "}"))
         case .binary(let bytes):
             switch self.binaryStrategy {
             case .placeholders:
-                buffer.writeStaticString("{\"_placeholder\":true,\"num\":")
-                buffer.writeDecimal(self.attachments.count)
-                buffer.writeInteger(UInt8(ascii: "}"))
+                cursor.write(Self.placeholderPrefix)
+                cursor.writeDecimal(self.attachments.count)
+                cursor.write(UInt8(ascii: "}"))
                 self.attachments.append(bytes)
             case .nodeBuffer:
-                buffer.writeStaticString("{\"type\":\"Buffer\",\"data\":[")
+                cursor.write(Self.nodeBufferPrefix)
                 var first = true
                 for byte in bytes.readableBytesView {
-                    if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+                    if !first { cursor.write(UInt8(ascii: ",")) }
                     first = false
-                    buffer.writeDecimal(Int(byte))
+                    cursor.writeDecimal(Int(byte))
                 }
-                buffer.writeStaticString("]}")
+                cursor.write("]}")
             case .base64:
-                buffer.writeInteger(UInt8(ascii: "\""))
-                buffer.writeBase64(bytes.readableBytesView)
-                buffer.writeInteger(UInt8(ascii: "\""))
+                cursor.write(UInt8(ascii: "\""))
+                cursor.writeBase64(bytes.readableBytesView)
+                cursor.write(UInt8(ascii: "\""))
             }
         }
     }
 }
 
-extension ByteBuffer {
-    /// Writes `value` in decimal ASCII without allocating.
-    internal mutating func writeDecimal(_ value: Int) {
-        if value >= 0, value < 10 {
-            self.writeInteger(UInt8(truncatingIfNeeded: value) &+ UInt8(ascii: "0"))
-            return
-        }
-        self.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { target in
-            var magnitude = value.magnitude
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch on the stack
-            return withUnsafeMutableBytes(of: &digits) { scratch in
-                var position = scratch.count
-                repeat {
-                    position -= 1
-                    scratch[position] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
-                    magnitude /= 10
-                } while magnitude != 0
-                if value < 0 {
-                    position -= 1
-                    scratch[position] = UInt8(ascii: "-")
-                }
-                let length = scratch.count - position
-                target.baseAddress!.copyMemory(from: scratch.baseAddress! + position, byteCount: length)
-                return length
-            }
-        }
+/// A write position in memory reserved beforehand; every write trusts the bound computed by the caller.
+internal struct Cursor {
+    var pointer: UnsafeMutableRawPointer
+
+    init(_ pointer: UnsafeMutableRawPointer) {
+        self.pointer = pointer
     }
 
-    /// Writes a double as JavaScript's `Number.prototype.toString` would (`null` for NaN and infinities).
-    internal mutating func writeJavaScriptNumber(_ value: Double) {
+    @inline(__always)
+    mutating func write(_ byte: UInt8) {
+        self.pointer.storeBytes(of: byte, as: UInt8.self)
+        self.pointer += 1
+    }
+
+    @inline(__always)
+    mutating func write(_ text: StaticString) {
+        self.pointer.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        self.pointer += text.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        self.pointer.copyMemory(from: base, byteCount: bytes.count)
+        self.pointer += bytes.count
+    }
+
+    @inline(__always)
+    mutating func writeRepeating(_ byte: UInt8, count: Int) {
+        guard count > 0 else { return }
+        self.pointer.initializeMemory(as: UInt8.self, repeating: byte, count: count)
+        self.pointer += count
+    }
+
+    /// Decimal ASCII, at most 20 bytes.
+    mutating func writeDecimal(_ value: Int) {
+        if value >= 0, value < 10 {
+            self.write(UInt8(truncatingIfNeeded: value) &+ UInt8(ascii: "0"))
+            return
+        }
+        var magnitude = value.magnitude
+        var length = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            length += 1
+        }
+        if value < 0 {
+            self.write(UInt8(ascii: "-"))
+        }
+        var position = length
+        repeat {
+            position -= 1
+            (self.pointer + position).storeBytes(
+                of: UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0"),
+                as: UInt8.self
+            )
+            magnitude /= 10
+        } while magnitude != 0
+        self.pointer += length
+    }
+
+    /// A double as JavaScript's `Number.prototype.toString` writes it (`null` for NaN and infinities), at most
+    /// ``JSONWriter/maxDoubleLength`` bytes.
+    mutating func writeJavaScriptNumber(_ value: Double) {
         guard value.isFinite else {
-            self.writeStaticString("null")
+            self.write("null")
             return
         }
         // Integral doubles that fit Int print their exact value. Below 2^53 that is what JavaScript prints; above,
@@ -165,134 +265,133 @@ extension ByteBuffer {
             return
         }
         // Swift's description is the shortest representation that round-trips; reshape its digits and exponent
-        // into JavaScript's layout.
-        var digits: [UInt8] = []
-        digits.reserveCapacity(24)
-        var pointPosition = 0
-        var exponent = 0
-        var sawPoint = false
-        var inExponent = false
-        var exponentNegative = false
-        for byte in value.magnitude.description.utf8 {
-            if inExponent {
-                if byte == UInt8(ascii: "-") {
-                    exponentNegative = true
-                } else if byte != UInt8(ascii: "+") {
-                    exponent = exponent * 10 + Int(byte &- UInt8(ascii: "0"))
+        // into JavaScript's layout. At most 17 significant digits.
+        var description = value.magnitude.description
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
+            var count = 0
+            var pointPosition = 0
+            var exponent = 0
+            var sawPoint = false
+            var inExponent = false
+            var exponentNegative = false
+            description.withUTF8 { utf8 in
+                for byte in utf8 {
+                    if inExponent {
+                        if byte == UInt8(ascii: "-") {
+                            exponentNegative = true
+                        } else if byte != UInt8(ascii: "+") {
+                            exponent = exponent * 10 + Int(byte &- UInt8(ascii: "0"))
+                        }
+                    } else if byte == UInt8(ascii: ".") {
+                        sawPoint = true
+                    } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                        inExponent = true
+                    } else if count < digits.count {
+                        digits[count] = byte
+                        count += 1
+                        if !sawPoint { pointPosition += 1 }
+                    }
                 }
-            } else if byte == UInt8(ascii: ".") {
-                sawPoint = true
-            } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-                inExponent = true
-            } else {
-                digits.append(byte)
-                if !sawPoint { pointPosition += 1 }
             }
-        }
-        pointPosition += exponentNegative ? -exponent : exponent
-        // Strip leading zeros (each moves the point left) and trailing zeros.
-        var first = 0
-        while first < digits.count - 1, digits[first] == UInt8(ascii: "0") {
-            first += 1
-            pointPosition -= 1
-        }
-        var last = digits.count
-        while last > first + 1, digits[last - 1] == UInt8(ascii: "0") { last -= 1 }
-        let significant = digits[first..<last]
-        let k = significant.count
-        let n = pointPosition
+            pointPosition += exponentNegative ? -exponent : exponent
+            // Strip leading zeros (each moves the point left) and trailing zeros.
+            var first = 0
+            while first < count - 1, digits[first] == UInt8(ascii: "0") {
+                first += 1
+                pointPosition -= 1
+            }
+            var last = count
+            while last > first + 1, digits[last - 1] == UInt8(ascii: "0") { last -= 1 }
+            let significant = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(digits)[first..<last])
+            let k = significant.count
+            let n = pointPosition
 
-        if value < 0 { self.writeInteger(UInt8(ascii: "-")) }
-        if k <= n, n <= 21 {
-            self.writeBytes(significant)
-            self.writeRepeatingByte(UInt8(ascii: "0"), count: n - k)
-        } else if 0 < n, n <= 21 {
-            self.writeBytes(significant.prefix(n))
-            self.writeInteger(UInt8(ascii: "."))
-            self.writeBytes(significant.dropFirst(n))
-        } else if -6 < n, n <= 0 {
-            self.writeStaticString("0.")
-            self.writeRepeatingByte(UInt8(ascii: "0"), count: -n)
-            self.writeBytes(significant)
-        } else {
-            self.writeInteger(significant[significant.startIndex])
-            if k > 1 {
-                self.writeInteger(UInt8(ascii: "."))
-                self.writeBytes(significant.dropFirst())
+            if value < 0 { self.write(UInt8(ascii: "-")) }
+            if k <= n, n <= 21 {
+                self.write(significant)
+                self.writeRepeating(UInt8(ascii: "0"), count: n - k)
+            } else if 0 < n, n <= 21 {
+                self.write(UnsafeRawBufferPointer(rebasing: significant[0..<n]))
+                self.write(UInt8(ascii: "."))
+                self.write(UnsafeRawBufferPointer(rebasing: significant[n...]))
+            } else if -6 < n, n <= 0 {
+                self.write("0.")
+                self.writeRepeating(UInt8(ascii: "0"), count: -n)
+                self.write(significant)
+            } else {
+                self.write(significant[0])
+                if k > 1 {
+                    self.write(UInt8(ascii: "."))
+                    self.write(UnsafeRawBufferPointer(rebasing: significant[1...]))
+                }
+                self.write(UInt8(ascii: "e"))
+                let e = n - 1
+                self.write(e >= 0 ? UInt8(ascii: "+") : UInt8(ascii: "-"))
+                self.writeDecimal(abs(e))
             }
-            self.writeInteger(UInt8(ascii: "e"))
-            let e = n - 1
-            self.writeInteger(e >= 0 ? UInt8(ascii: "+") : UInt8(ascii: "-"))
-            self.writeDecimal(abs(e))
         }
     }
 
-    /// Writes `string` as a quoted JSON string, escaping like `JSON.stringify`.
-    internal mutating func writeJSONString(_ string: String) {
+    /// `string` quoted and escaped like `JSON.stringify`.
+    mutating func writeJSONString(_ string: String) {
         let done: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
-            self.writeJSONString(utf8: utf8, original: string)
+            self.writeJSONString(utf8: UnsafeRawBufferPointer(utf8))
         }
         if done == nil {
             let copy = Array(string.utf8)
-            copy.withUnsafeBufferPointer { self.writeJSONString(utf8: $0, original: nil) }
+            copy.withUnsafeBytes { self.writeJSONString(utf8: $0) }
         }
     }
 
-    private mutating func writeJSONString(utf8: UnsafeBufferPointer<UInt8>, original: String?) {
-        self.reserveCapacity(minimumWritableBytes: utf8.count + 2)
-        self.writeInteger(UInt8(ascii: "\""))
+    private mutating func writeJSONString(utf8: UnsafeRawBufferPointer) {
+        self.write(UInt8(ascii: "\""))
         var runStart = 0
         for index in 0..<utf8.count {
             let byte = utf8[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if index > runStart {
-                self.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[runStart..<index]))
-            }
+            self.write(UnsafeRawBufferPointer(rebasing: utf8[runStart..<index]))
             runStart = index + 1
             switch byte {
-            case UInt8(ascii: "\""): self.writeStaticString("\\\"")
-            case UInt8(ascii: "\\"): self.writeStaticString("\\\\")
-            case 0x08: self.writeStaticString("\\b")
-            case 0x0C: self.writeStaticString("\\f")
-            case 0x0A: self.writeStaticString("\\n")
-            case 0x0D: self.writeStaticString("\\r")
-            case 0x09: self.writeStaticString("\\t")
+            case UInt8(ascii: "\""): self.write("\\\"")
+            case UInt8(ascii: "\\"): self.write("\\\\")
+            case 0x08: self.write("\\b")
+            case 0x0C: self.write("\\f")
+            case 0x0A: self.write("\\n")
+            case 0x0D: self.write("\\r")
+            case 0x09: self.write("\\t")
             default:
                 let hex: StaticString = "0123456789abcdef"
-                self.writeStaticString("\\u00")
-                self.writeInteger(hex.utf8Start[Int(byte >> 4)])
-                self.writeInteger(hex.utf8Start[Int(byte & 0x0F)])
+                self.write("\\u00")
+                self.write(hex.utf8Start[Int(byte >> 4)])
+                self.write(hex.utf8Start[Int(byte & 0x0F)])
             }
         }
-        if runStart == 0, let original {
-            self.writeString(original)
-        } else if runStart < utf8.count {
-            self.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[runStart..<utf8.count]))
-        }
-        self.writeInteger(UInt8(ascii: "\""))
+        self.write(UnsafeRawBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        self.write(UInt8(ascii: "\""))
     }
 
-    /// Writes standard base64 (with padding).
-    internal mutating func writeBase64(_ bytes: ByteBufferView) {
-        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-        let table = alphabet.utf8Start
-        self.reserveCapacity(minimumWritableBytes: (bytes.count + 2) / 3 * 4)
+    /// Standard base64 with padding.
+    mutating func writeBase64(_ bytes: ByteBufferView) {
+        let table = ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" as StaticString).utf8Start
         var iterator = bytes.makeIterator()
         while let b0 = iterator.next() {
             let b1 = iterator.next()
             let b2 = iterator.next()
-            self.writeInteger(table[Int(b0 >> 2)])
-            self.writeInteger(table[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                self.writeInteger(table[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else {
-                self.writeInteger(UInt8(ascii: "="))
-            }
-            if let b2 {
-                self.writeInteger(table[Int(b2 & 0x3F)])
-            } else {
-                self.writeInteger(UInt8(ascii: "="))
-            }
+            self.write(table[Int(b0 >> 2)])
+            self.write(table[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
+            self.write(b1.map { table[Int(($0 & 0x0F) << 2 | (b2 ?? 0) >> 6)] } ?? UInt8(ascii: "="))
+            self.write(b2.map { table[Int($0 & 0x3F)] } ?? UInt8(ascii: "="))
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `value` in decimal ASCII without allocating.
+    internal mutating func writeDecimal(_ value: Int) {
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: JSONWriter.maxIntLength) { raw in
+            var cursor = Cursor(raw.baseAddress!)
+            cursor.writeDecimal(value)
+            return raw.baseAddress!.distance(to: cursor.pointer)
         }
     }
 }

@@ -28,7 +28,6 @@ extension JSONValue {
     /// (`1` decodes as `Double`, `1.5` does not decode as `Int`).
     public func decode<T: Decodable>(_ type: T.Type = T.self, using decoder: JSONDecoder = JSONDecoder()) throws -> T {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(self.estimatedJSONSize)
         var writer = JSONWriter(binaryStrategy: .base64)
         writer.write(self, into: &buffer)
         let data = Data(buffer.readableBytesView)

@@ -116,7 +116,7 @@ extension JSONValue {
         switch self {
         case .binary: return true
         case .array(let array): return array.contains { $0.containsBinary }
-        case .object(let object): return object._values.contains { $0.containsBinary }
+        case .object(let object): return object._entries.contains { $0.value.containsBinary }
         default: return false
         }
     }

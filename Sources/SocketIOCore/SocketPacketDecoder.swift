@@ -156,7 +156,7 @@ public struct SocketPacketDecoder: Sendable {
         if index < count, bytes[index] == UInt8(ascii: "/") {
             let start = index
             while index < count, bytes[index] != UInt8(ascii: ",") { index += 1 }
-            guard let name = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            guard let name = String(validatingUTF8Bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]))
             else { throw .invalidNamespace }
             namespace = name
             if index < count { index += 1 }  // the comma
@@ -264,7 +264,7 @@ public struct SocketPacketDecoder: Sendable {
                 seen[num] = true
                 return
             }
-            for element in object._values { try Self.checkPlaceholders(in: element, seen: &seen) }
+            for entry in object._entries { try Self.checkPlaceholders(in: entry.value, seen: &seen) }
         default:
             return
         }

@@ -33,31 +33,42 @@ public struct SocketPacketEncoder: Sendable {
         self.allocator = allocator
     }
 
-    /// Encodes `packet` into a new, exactly-sized-ish text buffer plus its attachments.
+    /// Encodes `packet` into a new text buffer sized once for it, plus its attachments.
     public func encode(_ packet: SocketPacket) -> EncodedSocketPacket {
-        let capacity = 24 + packet.namespace.utf8.count + (packet.data?.estimatedJSONSize ?? 0)
-        var buffer = self.allocator.buffer(capacity: capacity)
-        let attachments = self.encode(packet, into: &buffer)
-        return EncodedSocketPacket(text: buffer, attachments: attachments)
+        var writer = JSONWriter(binaryStrategy: packet.isEvent || packet.isAck ? .placeholders : .nodeBuffer)
+        let measure = packet.data.map { writer.measure($0) } ?? (bound: 0, binaries: 0)
+        var buffer = self.allocator.buffer(capacity: Self.headerBound(packet) + measure.bound)
+        self.encode(packet, into: &buffer, writer: &writer, measure: measure)
+        return EncodedSocketPacket(text: buffer, attachments: writer.attachments)
     }
 
     /// Appends the text form of `packet` to `buffer` (so a caller can write a transport prefix first, e.g. the
     /// Engine.IO `4`) and returns the binary attachments.
     public func encode(_ packet: SocketPacket, into buffer: inout ByteBuffer) -> [ByteBuffer] {
-        var type = packet.type
-        var binaryCount = 0
+        var writer = JSONWriter(binaryStrategy: packet.isEvent || packet.isAck ? .placeholders : .nodeBuffer)
+        let measure = packet.data.map { writer.measure($0) } ?? (bound: 0, binaries: 0)
+        buffer.reserveCapacity(minimumWritableBytes: Self.headerBound(packet) + measure.bound)
+        self.encode(packet, into: &buffer, writer: &writer, measure: measure)
+        return writer.attachments
+    }
+
+    private static func headerBound(_ packet: SocketPacket) -> Int {
+        1 + JSONWriter.maxIntLength + 1 + packet.namespace.utf8.count + 1 + JSONWriter.maxIntLength
+    }
+
+    private func encode(
+        _ packet: SocketPacket,
+        into buffer: inout ByteBuffer,
+        writer: inout JSONWriter,
+        measure: (bound: Int, binaries: Int)
+    ) {
         let carriesAttachments = packet.isEvent || packet.isAck
-        if carriesAttachments, let data = packet.data {
-            binaryCount = Self.countBinaries(in: data)
-            switch type {
-            case .event, .binaryEvent: type = binaryCount > 0 ? .binaryEvent : .event
-            case .ack, .binaryAck: type = binaryCount > 0 ? .binaryAck : .ack
-            default: break
-            }
-        } else if type == .binaryEvent {
-            type = .event
-        } else if type == .binaryAck {
-            type = .ack
+        let binaryCount = carriesAttachments ? measure.binaries : 0
+        let type: SocketPacketType
+        switch packet.type {
+        case .event, .binaryEvent: type = binaryCount > 0 ? .binaryEvent : .event
+        case .ack, .binaryAck: type = binaryCount > 0 ? .binaryAck : .ack
+        default: type = packet.type
         }
 
         buffer.writeInteger(UInt8(ascii: "0") + type.rawValue)
@@ -72,25 +83,9 @@ public struct SocketPacketEncoder: Sendable {
         if let ackId = packet.ackId {
             buffer.writeDecimal(ackId)
         }
-        guard let data = packet.data else { return [] }
-        var writer = JSONWriter(binaryStrategy: carriesAttachments ? .placeholders : .nodeBuffer)
-        if binaryCount > 0 { writer.attachments.reserveCapacity(binaryCount) }
-        writer.write(data, into: &buffer)
-        return writer.attachments
-    }
-
-    private static func countBinaries(in value: JSONValue) -> Int {
-        switch value {
-        case .binary: return 1
-        case .array(let array):
-            var count = 0
-            for element in array { count += Self.countBinaries(in: element) }
-            return count
-        case .object(let object):
-            var count = 0
-            for element in object._values { count += Self.countBinaries(in: element) }
-            return count
-        default: return 0
+        if let data = packet.data {
+            if binaryCount > 0 { writer.attachments.reserveCapacity(binaryCount) }
+            writer.write(data, into: &buffer, bound: measure.bound)
         }
     }
 }

@@ -283,11 +283,9 @@ struct JSONSerializationTests {
         #expect(String(buffer: buffer) == #"42["hi"]"#)
     }
 
-    @Test func base64ForCodable() {
+    @Test func base64ForCodable() throws {
         for (bytes, expected) in [([UInt8](), ""), ([0x66], "Zg=="), ([0x66, 0x6F], "Zm8="), ([0x66, 0x6F, 0x6F], "Zm9v"), ([0xFB, 0xFF, 0xBF, 0x00], "+/+/AA==")] {
-            var buffer = ByteBuffer()
-            buffer.writeBase64(ByteBuffer(bytes: bytes).readableBytesView)
-            #expect(String(buffer: buffer) == expected)
+            #expect(try JSONValue.binary(bytes: bytes).decode(String.self) == expected)
         }
     }
 }
@@ -413,5 +411,31 @@ struct CodableBridgingTests {
         #expect(try JSONValue(encoding: [1, 2]) == [1, 2])
         #expect(try JSONValue.int(5).decode(Int.self) == 5)
         #expect(try JSONValue.int(5).decode(Double.self) == 5.0)
+    }
+}
+
+@Suite("UTF-8 validation")
+struct UTF8ValidationTests {
+    private func valid(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { isWellFormedUTF8($0) }
+    }
+
+    @Test func agreesWithTheStandardLibrary() {
+        // Every 1- and 2-byte sequence, and 3-byte sequences around the interesting lead bytes.
+        var cases: [[UInt8]] = (0...255).map { [UInt8($0)] }
+        for a in 0xC0...0xFF { for b in 0...255 { cases.append([UInt8(a), UInt8(b)]) } }
+        for a in [0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF4, 0xF5] {
+            for b in stride(from: 0x70, through: 0xC0, by: 0x08) {
+                for c in [0x7F, 0x80, 0xBF, 0xC0] {
+                    cases.append([UInt8(a), UInt8(b), UInt8(c)])
+                    cases.append([UInt8(a), UInt8(b), UInt8(c), 0x80])
+                }
+            }
+        }
+        for bytes in cases {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(valid(bytes) == expected, "\(bytes)")
+        }
+        #expect(valid(Array("héllo 中文 😀 \u{10FFFF}".utf8)))
     }
 }
