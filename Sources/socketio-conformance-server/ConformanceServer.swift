@@ -3,6 +3,7 @@ import EngineIOServer
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import SocketIORedis
 import SocketIOServer
@@ -41,6 +42,12 @@ struct ConformanceServer: AsyncParsableCommand {
 
     @Option(name: .customLong("max-buffered-bytes"), help: "Disconnect clients with more than this many bytes waiting to be sent.")
     var maxBufferedBytes: Int = 8 << 20
+
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS/WSS with this PEM certificate chain (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key for --tls-cert.")
+    var tlsKey: String?
 
     @Option(name: .customLong("connect-timeout"), help: "connectTimeout in milliseconds (the suites expect 1000).")
     var connectTimeout: Int64 = 1000
@@ -103,8 +110,15 @@ struct ConformanceServer: AsyncParsableCommand {
             engineServer = io.engine
             application = io.httpHandler()
         }
+        var tls: TLSConfiguration?
+        if let tlsCert, let tlsKey {
+            tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
+                privateKey: .file(tlsKey)
+            )
+        }
         let server = HTTPServer(
-            configuration: .init(host: host, port: port, idleTimeout: .milliseconds(idleTimeout)),
+            configuration: .init(host: host, port: port, tls: tls, idleTimeout: .milliseconds(idleTimeout)),
             engine: engineServer,
             application: application
         )
