@@ -91,6 +91,10 @@ public struct SocketPacket: Sendable, Hashable {
     }
 
     /// For an event, its arguments (the payload after the name); for an ack, the whole payload; else empty.
+    ///
+    /// A slice of the payload array, so no copy is made; like any `ArraySlice` its indices are those of the
+    /// payload (an event's first argument is at index 1, i.e. `arguments.startIndex`). Use `Array(arguments)` for
+    /// zero-based indices.
     public var arguments: ArraySlice<JSONValue> {
         guard case .array(let array) = self.data else { return [] }
         if self.isEvent { return array.dropFirst() }

@@ -10,8 +10,8 @@ import NIOCore
 ///
 /// Checks: the type digit; the attachment count (only on binary types, digits followed by "-", at most
 /// ``Configuration/maxAttachments``); the namespace (valid UTF-8, ends at "," or the end of the text); the ack id
-/// (at most ``Configuration/maxAckId``, only on events and acks, required on acks); the JSON (strict, depth-limited, nothing after it); the payload shape:
-/// CONNECT an object or nothing, DISCONNECT nothing, EVENT a non-empty array whose first element is a string (or a
+/// (at most ``Configuration/maxAckId``, only on events and acks, required on acks); the JSON (strict,
+/// depth-limited, nothing after it); the payload shape: CONNECT an object or nothing, DISCONNECT nothing, EVENT a non-empty array whose first element is a string (or a
 /// number, as Node.js allows) not among the reserved names, ACK an array, CONNECT_ERROR an object or a string;
 /// placeholders `{"_placeholder":true,"num":i}` with `i` in range and not repeated.
 public struct SocketPacketDecoder: Sendable {
@@ -139,11 +139,14 @@ public struct SocketPacketDecoder: Sendable {
         var attachmentCount = 0
         if type.isBinary {
             let digitsStart = index
+            let limit = self.configuration.maxAttachments
             while index < count, Self.isDigit(bytes[index]) {
-                attachmentCount = attachmentCount * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
-                if attachmentCount > self.configuration.maxAttachments {
-                    throw .tooManyAttachments(attachmentCount, limit: self.configuration.maxAttachments)
+                let digit = Int(bytes[index] &- UInt8(ascii: "0"))
+                guard digit <= limit, attachmentCount <= (limit - digit) / 10 else {
+                    let announced = attachmentCount > (Int.max - digit) / 10 ? Int.max : attachmentCount * 10 + digit
+                    throw .tooManyAttachments(announced, limit: limit)
                 }
+                attachmentCount = attachmentCount * 10 + digit
                 index += 1
             }
             guard index > digitsStart, index < count, bytes[index] == UInt8(ascii: "-") else {
@@ -168,7 +171,7 @@ public struct SocketPacketDecoder: Sendable {
             let limit = self.configuration.maxAckId
             while index < count, Self.isDigit(bytes[index]) {
                 let digit = Int(bytes[index] &- UInt8(ascii: "0"))
-                guard value <= (limit - digit) / 10 else { throw .invalidAckId(limit: limit) }
+                guard digit <= limit, value <= (limit - digit) / 10 else { throw .invalidAckId(limit: limit) }
                 value = value * 10 + digit
                 index += 1
             }

@@ -284,7 +284,10 @@ struct JSONSerializationTests {
     }
 
     @Test func base64ForCodable() throws {
-        for (bytes, expected) in [([UInt8](), ""), ([0x66], "Zg=="), ([0x66, 0x6F], "Zm8="), ([0x66, 0x6F, 0x6F], "Zm9v"), ([0xFB, 0xFF, 0xBF, 0x00], "+/+/AA==")] {
+        let cases: [([UInt8], String)] = [
+            ([], ""), ([0x66], "Zg=="), ([0x66, 0x6F], "Zm8="), ([0x66, 0x6F, 0x6F], "Zm9v"), ([0xFB, 0xFF, 0xBF, 0x00], "+/+/AA=="),
+        ]
+        for (bytes, expected) in cases {
             #expect(try JSONValue.binary(bytes: bytes).decode(String.self) == expected)
         }
     }

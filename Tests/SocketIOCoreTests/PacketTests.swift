@@ -208,7 +208,8 @@ struct AttachmentTests {
             ackId: 99
         )
         let encoded = SocketPacketEncoder().encode(original)
-        #expect(String(buffer: encoded.text).hasPrefix(#"57-/files,99["upload",{"_placeholder":true,"num":0},{"file":{"_placeholder":true,"num":1},"#))
+        let prefix = #"57-/files,99["upload",{"_placeholder":true,"num":0},{"file":{"_placeholder":true,"num":1},"#
+        #expect(String(buffer: encoded.text).hasPrefix(prefix))
         #expect(encoded.attachments.map { Array($0.readableBytesView) } == [[0], [1, 1], [2, 2], [3], [4], [5], []])
 
         var decoder = SocketPacketDecoder()
@@ -404,6 +405,15 @@ struct MalformedPacketTests {
         #expect(try decode(#"2["connect"]"#, configuration: configuration).eventName == "connect")
         configuration.allowsNumericEventNames = false
         #expect(decodeError("2[1]", configuration: configuration)?.code == .invalidPayload)
+    }
+
+    @Test func hugeAttachmentLimitDoesNotOverflow() {
+        let configuration = SocketPacketDecoder.Configuration(maxAttachments: .max)
+        #expect(decodeError(#"599999999999999999999999-["a"]"#, configuration: configuration)?.code == .tooManyAttachments)
+        let none = SocketPacketDecoder.Configuration(maxAttachments: 0, maxAckId: 0)
+        #expect(decodeError(#"55-["a"]"#, configuration: none)?.code == .tooManyAttachments)
+        #expect(decodeError(#"25["a"]"#, configuration: none)?.code == .invalidAckId)
+        #expect((try? decode(#"20["a"]"#, configuration: none))?.ackId == 0)
     }
 
     @Test func largestAcceptedAckId() throws {
