@@ -104,9 +104,21 @@ public final class EngineServer: Sendable {
         return answer
     }
 
+    /// The session `sid` for a request from `address`: with `bindSessionToAddress`, a request from
+    /// another IP address than the handshake's finds no session (it cannot take over the session).
+    func socket(id sid: String, from address: SocketAddress?) -> EngineSocket? {
+        guard let session = self.socket(id: sid) else { return nil }
+        guard self.configuration.bindSessionToAddress else { return session }
+        guard let expected = session.handshake.remoteAddress?.ipAddress, expected == address?.ipAddress else {
+            self.logger.info("engine.io request refused: sid used from another address", metadata: ["eio.sid": "\(sid)"])
+            return nil
+        }
+        return session
+    }
+
     /// A long-polling GET for `sid`; the answer completes on `promise`'s loop.
-    func poll(sid: String, promise: EventLoopPromise<EngineHTTPAnswer>) -> EngineSocket? {
-        guard let session = self.socket(id: sid) else {
+    func poll(sid: String, from address: SocketAddress?, promise: EventLoopPromise<EngineHTTPAnswer>) -> EngineSocket? {
+        guard let session = self.socket(id: sid, from: address) else {
             promise.succeed(.error(.unknownSessionID))
             return nil
         }
@@ -115,8 +127,8 @@ public final class EngineServer: Sendable {
     }
 
     /// A long-polling POST for `sid`.
-    func post(sid: String, body: ByteBuffer, on eventLoop: EventLoop) -> EventLoopFuture<EngineHTTPAnswer> {
-        guard let session = self.socket(id: sid) else { return eventLoop.makeSucceededFuture(.error(.unknownSessionID)) }
+    func post(sid: String, from address: SocketAddress?, body: ByteBuffer, on eventLoop: EventLoop) -> EventLoopFuture<EngineHTTPAnswer> {
+        guard let session = self.socket(id: sid, from: address) else { return eventLoop.makeSucceededFuture(.error(.unknownSessionID)) }
         return session.eventLoop.submit { session.post(body: body) }.hop(to: eventLoop)
     }
 }

@@ -33,6 +33,10 @@ public struct EngineServerConfiguration: Sendable {
     /// The most bytes that may wait to be sent to one client (default 8 MiB); a client that reads so
     /// slowly that more pile up is disconnected with reason `send buffer full`.
     public var maxBufferedBytes: Int
+    /// Accept a session's later requests (polls, posts, the upgrade) only from the IP address of its
+    /// handshake, so that a leaked sid cannot be used from elsewhere (default off: clients behind
+    /// proxies may change address).
+    public var bindSessionToAddress: Bool
 
     /// Creates a configuration; every default is engine.io's.
     public init(
@@ -49,7 +53,8 @@ public struct EngineServerConfiguration: Sendable {
         perMessageDeflate: PerMessageDeflateConfiguration? = nil,
         webSocketCloseTimeout: TimeAmount = .seconds(5),
         maxPacketsPerPoll: Int = 16,
-        maxBufferedBytes: Int = 8 << 20
+        maxBufferedBytes: Int = 8 << 20,
+        bindSessionToAddress: Bool = false
     ) {
         self.path = path
         self.pingInterval = pingInterval
@@ -65,6 +70,7 @@ public struct EngineServerConfiguration: Sendable {
         self.webSocketCloseTimeout = webSocketCloseTimeout
         self.maxPacketsPerPoll = max(1, maxPacketsPerPoll)
         self.maxBufferedBytes = maxBufferedBytes
+        self.bindSessionToAddress = bindSessionToAddress
     }
 
     /// The WebSocket settings that follow from these options.

@@ -206,13 +206,15 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
         case .poll(let sid):
             let promise = context.eventLoop.makePromise(of: EngineHTTPAnswer.self)
-            if let session = engine.poll(sid: sid, promise: promise) { self.pendingPoll = (session, promise) }
+            if let session = engine.poll(sid: sid, from: context.channel.remoteAddress, promise: promise) {
+                self.pendingPoll = (session, promise)
+            }
             promise.futureResult.assumeIsolated().whenSuccess { answer in
                 self.pendingPoll = nil
                 self.answer(answer, head: head, context: context)
             }
         case .post(let sid):
-            engine.post(sid: sid, body: body, on: context.eventLoop).assumeIsolated().whenSuccess { answer in
+            engine.post(sid: sid, from: context.channel.remoteAddress, body: body, on: context.eventLoop).assumeIsolated().whenSuccess { answer in
                 self.answer(answer, head: head, context: context)
             }
         case .webSocketHandshake, .upgrade:
@@ -271,7 +273,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         switch request {
         case .upgrade(let sid):
-            guard let session = engine.socket(id: sid) else {
+            guard let session = engine.socket(id: sid, from: context.channel.remoteAddress) else {
                 self.answer(.error(.unknownSessionID), head: head, context: context)
                 return
             }

@@ -49,6 +49,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "The PEM private key for --tls-cert.")
     var tlsKey: String?
 
+    @Flag(name: .customLong("bind-session-to-address"), help: "Accept a session's requests only from its handshake's IP address.")
+    var bindSessionToAddress = false
+
     @Option(name: .customLong("connect-timeout"), help: "connectTimeout in milliseconds (the suites expect 1000).")
     var connectTimeout: Int64 = 1000
 
@@ -90,6 +93,7 @@ struct ConformanceServer: AsyncParsableCommand {
         )
         configuration.allowUpgrades = true
         configuration.maxBufferedBytes = maxBufferedBytes
+        configuration.bindSessionToAddress = bindSessionToAddress
         let engineServer: EngineServer
         var application: HTTPRequestHandler? = nil
         if engine {

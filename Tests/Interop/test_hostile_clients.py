@@ -104,3 +104,24 @@ def test_dynamic_namespace_limit_refuses_extra_namespaces_only():
         client.disconnect()
     finally:
         stop(proc)
+
+
+def test_a_session_id_is_refused_from_another_address_when_bound():
+    proc, port = start("--bind-session-to-address")
+    try:
+        def get(path, source):
+            with socket.create_connection((HOST, port), source_address=(source, 0)) as raw:
+                raw.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while chunk := raw.recv(65536):
+                    data += chunk
+                return data
+
+        answer = get("/socket.io/?EIO=4&transport=polling", "127.0.0.1")
+        sid = answer.split(b'"sid":"')[1].split(b'"')[0].decode()
+        stolen = get(f"/socket.io/?EIO=4&transport=polling&sid={sid}", "127.0.0.2")
+        assert stolen.startswith(b"HTTP/1.1 400") and b'"code":1' in stolen
+        own = get(f"/socket.io/?EIO=4&transport=polling&sid={sid}", "127.0.0.1")
+        assert own.startswith(b"HTTP/1.1 200"), "the session itself is untouched"
+    finally:
+        stop(proc)
