@@ -18,6 +18,8 @@ REQUIREMENTS="$ROOT/Tests/Interop/requirements.txt"
 # Debian packages needed by the tests. Add redis-server / nginx here when tests need them
 # (e.g. DEBIAN_PACKAGES="redis-server nginx"); only the missing ones are installed.
 DEBIAN_PACKAGES="${DEBIAN_PACKAGES:-redis-server nginx}"  # the cluster tests (Tests/Interop/test_cluster_*.py, SocketIORedisTests)
+# chromium + chromium-driver: the browser tests (Tests/Interop/test_browser_*.py, headless, via Selenium)
+DEBIAN_PACKAGES="$DEBIAN_PACKAGES chromium chromium-driver"
 
 log() { printf '[setup-peers] %s\n' "$*"; }
 die() { printf '[setup-peers] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -68,10 +70,10 @@ setup_venv() {
         || die "pip install -r $REQUIREMENTS failed"
     # Verify the peers import (a broken install must fail here, not as skipped tests later).
     "$VENV/bin/python" - <<'PY' || die "installed peers do not import"
-import engineio, socketio, aiohttp, requests, websocket, websockets, pytest, pytest_timeout
+import engineio, socketio, aiohttp, requests, websocket, websockets, pytest, pytest_timeout, selenium
 from importlib.metadata import version
 print("[setup-peers] peers:", ", ".join(f"{p} {version(p)}" for p in (
-    "python-engineio", "python-socketio", "aiohttp", "websocket-client", "websockets", "pytest")))
+    "python-engineio", "python-socketio", "aiohttp", "websocket-client", "websockets", "pytest", "selenium")))
 PY
     echo "$want" > "$stamp"
 }
