@@ -46,6 +46,11 @@ struct BenchWorker {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
+        // every client either connects, fails or is closed before we report (bounded)
+        let deadline = Date().addingTimeInterval(120)
+        while stats.connectedCount + stats.snapshot.failed + stats.closedCount < self.clients, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         if self.rooms > 0 {
             for (offset, connection) in connections.enumerated() {
                 let room = (self.firstIndex + offset) % self.rooms
