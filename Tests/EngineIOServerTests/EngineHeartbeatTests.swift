@@ -1,0 +1,60 @@
+import EngineIOCore
+import NIOCore
+import Testing
+
+@testable import EngineIOServer
+
+/// The server's heartbeat over long-polling, with short intervals.
+@Suite struct EngineHeartbeatTests {
+    @Test func pingTimeoutClosesASilentPollingSession() async throws {
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100))) { server in
+            let connection = try await server.connect()
+            let (sid, open, _) = try await server.handshake(on: connection)
+            #expect(open["pingInterval"] as? Int == 100)
+            #expect(open["pingTimeout"] as? Int == 100)
+            let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
+
+            let ping = try await connection.request("GET", uri)
+            #expect(ping.status == 200)
+            #expect(ping.text == "2")
+            // no pong
+            try await server.log.waitUntil("the ping timeout") { !$0.closeReasons(of: sid).isEmpty }
+            #expect(server.log.closeReasons(of: sid) == ["ping timeout"])
+            #expect(server.engine.clientsCount == 0)
+
+            let after = try await connection.request("GET", uri)
+            #expect(after.status == 400)
+            #expect(after.engineError?.code == 1)
+        }
+    }
+
+    @Test func pongsKeepAPollingSessionOpen() async throws {
+        // a generous pingTimeout: the test must not depend on how fast this machine answers
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .seconds(3))) { server in
+            let connection = try await server.connect()
+            let (sid, _, _) = try await server.handshake(on: connection)
+            let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
+            for _ in 0..<3 {
+                #expect(try await connection.request("GET", uri).text == "2")
+                #expect(try await connection.request("POST", uri, body: "3").text == "ok")
+            }
+            #expect(server.log.closeReasons(of: sid).isEmpty)
+            #expect(server.engine.clientsCount == 1)
+            // a pong carries no message
+            #expect(server.log.messages(of: sid).isEmpty)
+        }
+    }
+
+    @Test func pingTimeoutWhileAGETIsPendingEndsThatGET() async throws {
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100))) { server in
+            let connection = try await server.connect()
+            let (sid, _, _) = try await server.handshake(on: connection)
+            let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
+            #expect(try await connection.request("GET", uri).text == "2")
+            // poll again and stay silent: the timeout must not leave this GET hanging
+            let answer = try await connection.request("GET", uri)
+            #expect(answer.status == 200)
+            #expect(server.log.closeReasons(of: sid) == ["ping timeout"])
+        }
+    }
+}
