@@ -118,7 +118,7 @@ struct ConformanceServer: AsyncParsableCommand {
         if let tlsCert, let tlsKey {
             tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
-                privateKey: .file(tlsKey)
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem))
             )
         }
         let server = HTTPServer(
