@@ -64,7 +64,7 @@ import Testing
             let poller = try await server.connect()
             try await poller.send("GET", uri)
             // the GET waits: nothing is queued
-            await #expect(throws: TestClientError.self) { try await poller.readResponse(timeout: .milliseconds(100)) }
+            try await server.waitForPendingPoll(sid)
 
             let post = try await server.connect().request("POST", uri, body: "4ping me")
             #expect(post.status == 200)
@@ -127,8 +127,7 @@ import Testing
             let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
             let poller = try await server.connect()
             try await poller.send("GET", uri)
-            // make sure the GET is pending before closing
-            try await Task.sleep(for: .milliseconds(50))
+            try await server.waitForPendingPoll(sid)
             try #require(server.engine.socket(id: sid)).close()
             let get = try await poller.readResponse()
             #expect(get.status == 200)
@@ -169,7 +168,7 @@ import Testing
             let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
             let first = try await server.connect()
             try await first.send("GET", uri)
-            try await Task.sleep(for: .milliseconds(50))
+            try await server.waitForPendingPoll(sid)
             let second = try await server.connect().request("GET", uri)
             #expect(second.status == 400)
             #expect(second.engineError?.code == 3)
@@ -177,6 +176,35 @@ import Testing
             #expect(firstAnswer.status == 200)
             try await server.log.waitUntil("the close") { $0.closeReasons(of: sid) == ["transport error"] }
             #expect(try await server.connect().request("GET", uri).engineError?.code == 1)
+        }
+    }
+
+    @Test func droppingThePendingGETConnectionEndsTheSession() async throws {
+        try await EngineTestServer.with { server in
+            let (sid, _, _) = try await server.handshake()
+            let poller = try await server.connect()
+            try await poller.send("GET", server.path("EIO=4&transport=polling&sid=\(sid)"))
+            try await server.waitForPendingPoll(sid)
+            await poller.close()
+            // Node's engine.io names this "transport error" (poll connection closed prematurely)
+            try await server.log.waitUntil("the close") { !$0.closeReasons(of: sid).isEmpty }
+            #expect(server.engine.clientsCount == 0)
+        }
+    }
+
+    @Test func idleTimeoutSparesAPendingGET() async throws {
+        let http = HTTPServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .milliseconds(150))
+        try await EngineTestServer.with(http: http, echo: false) { server in
+            let (sid, _, _) = try await server.handshake()
+            let idle = try await server.connect()
+            let poller = try await server.connect()
+            try await poller.send("GET", server.path("EIO=4&transport=polling&sid=\(sid)"))
+            try await server.waitForPendingPoll(sid)
+            // an idle connection is closed; the waiting GET is not
+            try await idle.waitForClose()
+            try #require(server.engine.socket(id: sid)).send(.text("late"))
+            let answer = try await poller.readResponse()
+            #expect(answer.text == "4late")
         }
     }
 

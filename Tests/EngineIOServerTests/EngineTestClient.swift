@@ -309,6 +309,23 @@ final class TestConnection: Sendable {
         try await self.sendFrame(opcode: RawWebSocketFrame.textOpcode, Array(text.utf8))
     }
 
+    /// Reads frames up to the server's close frame (returning its status code and the Engine.IO
+    /// packets before it), answers it like a browser, and waits for the TCP connection to end.
+    @discardableResult
+    func completeCloseHandshake(timeout: TimeAmount = .seconds(5)) async throws -> (code: UInt16?, before: [String]) {
+        var before: [String] = []
+        while true {
+            let frame = try await self.readFrame(timeout: timeout)
+            guard frame.opcode == RawWebSocketFrame.closeOpcode else {
+                before.append(frame.text)
+                continue
+            }
+            try await self.sendFrame(opcode: RawWebSocketFrame.closeOpcode, Array(frame.payload.readableBytesView.prefix(2)))
+            try await self.waitForClose(timeout: timeout)
+            return (frame.payload.getInteger(at: frame.payload.readerIndex, as: UInt16.self), before)
+        }
+    }
+
     // MARK: Reading
 
     func read<T: Sendable>(
@@ -504,6 +521,16 @@ final class EngineTestServer: Sendable {
             throw TestClientError.malformed("open packet \(response.text)")
         }
         return (sid, open, response)
+    }
+
+    /// Waits until session `sid` holds a pending long-polling GET (its `isWritable` on polling).
+    func waitForPendingPoll(_ sid: String, timeout: Duration = .seconds(5)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let socket = self.engine.socket(id: sid), try await socket.eventLoop.submit({ socket.isWritable }).get() { return }
+            guard ContinuousClock.now < deadline else { throw TestClientError.timedOut("a pending GET of \(sid)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
     }
 
     /// The headers of a WebSocket upgrade request.

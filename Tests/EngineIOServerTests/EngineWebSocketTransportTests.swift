@@ -119,7 +119,7 @@ import Testing
             let pollURI = server.path("EIO=4&transport=polling&sid=\(sid)")
             let poller = try await server.connect()
             try await poller.send("GET", pollURI)
-            try await Task.sleep(for: .milliseconds(50))
+            try await server.waitForPendingPoll(sid)
 
             let webSocket = try await server.connect()
             let response = try await webSocket.request(
@@ -132,10 +132,13 @@ import Testing
             #expect(paused.status == 200)
             #expect(paused.text == "6")
 
+            // sent while the client is paused between the probe and the upgrade: not lost
+            let socket = try #require(server.engine.socket(id: sid))
+            try await socket.eventLoop.submit { socket.send(.text("in between")) }.get()
             try await webSocket.sendText("5")
+            #expect(try await webSocket.readFrame().text == "4in between")
             try await webSocket.sendText("4over websocket")
             #expect(try await webSocket.readFrame().text == "4over websocket")
-            let socket = try #require(server.engine.socket(id: sid))
             socket.send(.text("from server"))
             #expect(try await webSocket.readFrame().text == "4from server")
             #expect(try await socket.eventLoop.submit { socket.transportName }.get() == .websocket)
@@ -144,6 +147,25 @@ import Testing
             let late = try await poller.request("GET", pollURI)
             #expect(late.status == 400)
             #expect(late.engineError?.code == 3)
+        }
+    }
+
+    @Test func anUnfinishedUpgradeTimesOutAndPollingGoesOn() async throws {
+        try await EngineTestServer.with(.init(upgradeTimeout: .milliseconds(150))) { server in
+            let connection = try await server.connect()
+            let (sid, _, _) = try await server.handshake(on: connection)
+            let webSocket = try await server.connect()
+            let response = try await webSocket.request(
+                "GET", server.path("EIO=4&transport=websocket&sid=\(sid)"), headers: EngineTestServer.webSocketHeaders())
+            #expect(response.status == 101)
+            try await webSocket.sendText("2probe")
+            #expect(try await webSocket.readFrame().text == "3probe")
+            // no `5`: the probe is closed
+            try await webSocket.completeCloseHandshake()
+            let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
+            #expect(try await connection.request("POST", uri, body: "4still polling").text == "ok")
+            #expect(try await connection.request("GET", uri).text == "4still polling")
+            #expect(server.log.closeReasons(of: sid).isEmpty)
         }
     }
 
@@ -167,10 +189,25 @@ import Testing
                 socket.send(.text("bye"))
                 socket.close()
             }.get()
-            #expect(try await connection.readFrame().text == "4bye")
-            #expect(try await connection.readFrame().text == "1")
-            #expect(try await connection.readFrame().opcode == RawWebSocketFrame.closeOpcode)
+            let (code, packets) = try await connection.completeCloseHandshake()
+            #expect(packets == ["4bye", "1"])
+            #expect(code == 1000)
             #expect(server.log.closeReasons(of: sid) == ["forced close"])
+        }
+    }
+
+    @Test func webSocketMessageOverMaxHttpBufferSizeEndsTheSession() async throws {
+        try await EngineTestServer.with(.init(maxHttpBufferSize: 100)) { server in
+            let (connection, _, open) = try await openWebSocket(server)
+            let sid = try #require(open["sid"] as? String)
+            try await connection.sendText("4" + String(repeating: "a", count: 99))
+            #expect(try await connection.readFrame().text.count == 100)
+            try await connection.sendText("4" + String(repeating: "a", count: 100))
+            let close = try await connection.readFrame()
+            #expect(close.opcode == RawWebSocketFrame.closeOpcode)
+            #expect(close.payload.getInteger(at: close.payload.readerIndex, as: UInt16.self) == 1009)
+            try await server.log.waitUntil("the close") { !$0.closeReasons(of: sid).isEmpty }
+            #expect(server.log.messages(of: sid).count == 1)
         }
     }
 
@@ -194,7 +231,7 @@ import Testing
             try await server.log.waitUntil("the ping timeout") { !$0.closeReasons(of: sid).isEmpty }
             #expect(server.log.closeReasons(of: sid) == ["ping timeout"])
             #expect(server.engine.clientsCount == 0)
-            try await connection.waitForClose()
+            try await connection.completeCloseHandshake()
         }
     }
 }

@@ -111,7 +111,7 @@ import Testing
         let (sid, _, _) = try await server.handshake()
         let poller = try await server.connect()
         try await poller.send("GET", server.path("EIO=4&transport=polling&sid=\(sid)"))
-        try await Task.sleep(for: .milliseconds(50))
+        try await server.waitForPendingPoll(sid)
         try await server.http.shutdown(gracePeriod: .seconds(2))
         let answer = try await poller.readResponse()
         #expect(answer.status == 200)
