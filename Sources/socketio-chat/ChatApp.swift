@@ -1,0 +1,162 @@
+import Foundation
+import NIOCore
+import SocketIOServer
+
+/// The chat's Socket.IO side: the main namespace for people, `/admin` for the admin page.
+///
+/// Client → server events (`/`): `nickname` (name, ack), `join` (room, ack → history and members),
+/// `leave` (room, ack), `message` ({room, text}, ack → {id, time}), `typing` ({room, typing}, volatile).
+/// Server → client: `message`, `notice` (joined / left / renamed), `typing`, `presence` (who is online
+/// and the rooms), `delivered` ({id, count}: how many people's clients acknowledged a message),
+/// `announcement` (from the admin page).
+///
+/// `/admin` (auth `{token}`): `stats` pushed on every change, `announce` (text, ack → {recipients}).
+struct ChatApp: Sendable {
+    let io: SocketIOServer
+    let state = ChatState()
+    let adminToken: String?
+
+    func install() {
+        self.io.on(.connection) { socket in self.connected(socket) }
+        let admin = self.io.of("/admin")
+        admin.use { socket in
+            guard let adminToken = self.adminToken else {
+                throw ConnectionRefused("the admin page is disabled: start the server with --admin-token", data: ["reason": "disabled"])
+            }
+            guard socket.handshake.auth["token"]?.stringValue == adminToken else {
+                throw ConnectionRefused("invalid admin token", data: ["reason": "unauthorized"])
+            }
+        }
+        admin.on(.connection) { socket in self.adminConnected(socket) }
+    }
+
+    // MARK: People
+
+    private func connected(_ socket: Socket) {
+        let nickname = ChatValidation.nickname(socket.handshake.auth["nickname"]?.stringValue) ?? "guest-\(socket.id.prefix(4))"
+        self.state.connect(socket.id, nickname: nickname)
+        socket.emit("welcome", ["id": .string(socket.id), "nickname": .string(nickname)])
+        self.changed()
+
+        socket.on("nickname") { args, ack in
+            guard let nickname = ChatValidation.nickname(args.first?.stringValue) else {
+                ack?(["ok": false, "error": "invalid nickname"])
+                return
+            }
+            let old = self.state.rename(socket.id, to: nickname)
+            ack?(["ok": true, "nickname": .string(nickname)])
+            if let old, old != nickname, let user = self.state.user(socket.id) {
+                for room in user.rooms {
+                    socket.to(room).emit("notice", ["room": .string(room), "kind": "rename", "text": .string("\(old) is now \(nickname)")])
+                }
+            }
+            self.changed()
+        }
+
+        socket.on("join") { args, ack in
+            guard let room = ChatValidation.room(args.first?.stringValue) else {
+                ack?(["ok": false, "error": "invalid room name"])
+                return
+            }
+            self.join(socket, room: room, ack: ack)
+        }
+
+        socket.on("leave") { args, ack in
+            guard let room = ChatValidation.room(args.first?.stringValue) else {
+                ack?(["ok": false, "error": "invalid room name"])
+                return
+            }
+            socket.leave(room)
+            if self.state.leave(socket.id, room: room) {
+                let nickname = self.state.user(socket.id)?.nickname ?? "someone"
+                socket.to(room).emit("notice", ["room": .string(room), "kind": "leave", "text": .string("\(nickname) left")])
+                self.changed()
+            }
+            ack?(["ok": true])
+        }
+
+        socket.on("message") { (args: [JSONValue], ack: SocketAck?) async in
+            guard let room = ChatValidation.room(args.first?["room"]?.stringValue),
+                let text = ChatValidation.text(args.first?["text"]?.stringValue)
+            else {
+                ack?(["ok": false, "error": "invalid message"])
+                return
+            }
+            // A message sent while reconnecting can arrive before the page joined again: join silently.
+            if !socket.rooms.contains(room) { self.join(socket, room: room, ack: nil, quiet: true) }
+            let nickname = self.state.user(socket.id)?.nickname ?? "someone"
+            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            let message = self.state.post(room: room, nickname: nickname, text: text, time: time)
+            var payload = message.json
+            if case .object(var object) = payload {
+                object["clientId"] = args.first?["clientId"] ?? .null
+                payload = .object(object)
+            }
+            // ✓ stored and relayed by the server
+            ack?(["ok": true, "id": .int(message.id), "time": .int(Int(time))])
+            // ✓✓ once the other people's pages acknowledged it
+            do {
+                let answers = try await socket.to(room).timeout(.seconds(10)).emitWithAck("message", arguments: [payload])
+                if !answers.isEmpty {
+                    socket.emit("delivered", ["id": .int(message.id), "clientId": args.first?["clientId"] ?? .null, "count": .int(answers.count)])
+                }
+            } catch {
+                // somebody did not answer in time: the message stays at one tick
+            }
+        }
+
+        socket.on("typing") { args, _ in
+            guard let room = ChatValidation.room(args.first?["room"]?.stringValue), socket.rooms.contains(room) else { return }
+            let typing = args.first?["typing"]?.boolValue ?? false
+            let nickname = self.state.user(socket.id)?.nickname ?? "someone"
+            socket.to(room).volatile.emit("typing", ["room": .string(room), "id": .string(socket.id), "nickname": .string(nickname), "typing": .bool(typing)])
+        }
+
+        socket.onDisconnect { _ in
+            guard let user = self.state.disconnect(socket.id) else { return }
+            for room in user.rooms {
+                self.io.to(room).emit("notice", ["room": .string(room), "kind": "leave", "text": .string("\(user.nickname) left")])
+            }
+            self.changed()
+        }
+    }
+
+    private func join(_ socket: Socket, room: String, ack: SocketAck?, quiet: Bool = false) {
+        socket.join(room)
+        let (joined, history) = self.state.join(socket.id, room: room)
+        let nickname = self.state.user(socket.id)?.nickname ?? "someone"
+        ack?(["ok": true, "room": .string(room), "history": .array(history.map(\.json))])
+        if joined {
+            socket.to(room).emit("notice", ["room": .string(room), "kind": "join", "text": .string("\(nickname) joined")])
+            self.changed()
+        }
+        _ = quiet
+    }
+
+    /// Tells every page who is online, and the admin pages the new figures.
+    private func changed() {
+        self.io.emit("presence", self.state.presence)
+        self.io.of("/admin").emit("stats", self.state.stats)
+    }
+
+    // MARK: Admin
+
+    private func adminConnected(_ socket: Socket) {
+        self.state.adminConnected()
+        socket.emit("stats", self.state.stats)
+        socket.on("stats") { _, ack in ack?(self.state.stats) }
+        socket.on("announce") { args, ack in
+            guard let text = ChatValidation.text(args.first?.stringValue) else {
+                ack?(["ok": false, "error": "empty announcement"])
+                return
+            }
+            let time = Int64(Date().timeIntervalSince1970 * 1000)
+            self.io.emit("announcement", ["text": .string(text), "time": .int(Int(time))])
+            ack?(["ok": true, "recipients": self.state.stats["connections"] ?? 0])
+        }
+        socket.onDisconnect { _ in
+            self.state.adminDisconnected()
+            self.io.of("/admin").emit("stats", self.state.stats)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import EngineIOServer
+import Foundation
+import Logging
+import ServiceLifecycle
+import SocketIORedis
+import SocketIOServer
+
+/// `socketio-chat`: the chat example, page and Socket.IO on one port.
+///
+///     swift run socketio-chat --port 3000 --admin-token s3cret
+///     open http://127.0.0.1:3000/  (and /admin)
+@main
+struct ChatServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socketio-chat",
+        abstract: "A chat server with its web page: rooms, typing indicators, delivery ticks, an admin page."
+    )
+
+    @Option(help: "Address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port: Int = 3000
+
+    @Option(name: .customLong("admin-token"), help: "The token the /admin page must give (the admin page is off without it).")
+    var adminToken: String?
+
+    @Option(help: "Share rooms and broadcasts with other nodes through this Redis (redis://host:port/db).")
+    var redis: String?
+
+    @Option(name: .customLong("public"), help: "Serve the pages from this folder instead of the built-in ones (for editing them live).")
+    var publicFolder: String?
+
+    @Flag(help: "No per-connection logs.")
+    var quiet = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = quiet ? .warning : .info
+            return handler
+        }
+        let logger = Logger(label: "socketio-chat")
+        guard let folder = publicFolder ?? Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {
+            throw ValidationError("the page folder (Public) is missing from the build")
+        }
+
+        var configuration = SocketIOServerConfiguration()
+        // MARK: --redis: join the cluster (rooms and broadcasts shared through Redis; ChatState stays per node).
+        var redisFactory: RedisAdapterFactory? = nil
+        if let redis {
+            let factory = try RedisAdapterFactory(url: redis, logger: Logger(label: "socket.io.redis"))
+            configuration.adapter = factory.adapter
+            redisFactory = factory
+            logger.info("joining the cluster through Redis", metadata: ["redis.url": "\(redis)"])
+        }
+
+        let io = SocketIOServer(configuration: configuration, logger: Logger(label: "socket.io"))
+        ChatApp(io: io, adminToken: adminToken).install()
+        try await redisFactory?.waitUntilConnected()
+
+        let files = StaticFiles(root: folder)
+        let application: HTTPRequestHandler = { request in
+            switch request.path {
+            case "/admin", "/admin/":
+                return files.response(for: request, file: "admin.html") ?? .notFound
+            case "/healthz":
+                return .text("ok")
+            default:
+                return await files.handler()(request)
+            }
+        }
+        let server = try await io.listen(host: host, port: port, application: application)
+        let shown = host.contains(":") ? "[\(host)]" : host
+        FileHandle.standardOutput.write(Data("socketio-chat listening on http://\(shown):\(server.port ?? port)/\n".utf8))
+        if adminToken == nil {
+            FileHandle.standardOutput.write(Data("(the admin page is off: give --admin-token to enable /admin)\n".utf8))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "lifecycle")
+            )
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,126 @@
+import NIOConcurrencyHelpers
+import SocketIOServer
+
+/// What the chat remembers in memory: who is online, the rooms and their last messages.
+/// (With several nodes this would live in a shared store; see `--redis` in `ChatServer`.)
+final class ChatState: Sendable {
+    /// How many messages a room keeps for the people who join it.
+    static let historyLimit = 50
+
+    struct User: Sendable {
+        var nickname: String
+        var rooms: Set<String> = []
+    }
+
+    struct Message: Sendable {
+        var id: Int
+        var room: String
+        var nickname: String
+        var text: String
+        var time: Int64
+
+        var json: JSONValue {
+            ["id": .int(id), "room": .string(room), "nickname": .string(nickname), "text": .string(text), "time": .int(Int(time))]
+        }
+    }
+
+    private struct State {
+        var users: [String: User] = [:]
+        var history: [String: [Message]] = [:]
+        var nextMessageId = 1
+        var admins = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    // MARK: Users
+
+    func connect(_ socketId: String, nickname: String) {
+        self.state.withLockedValue { $0.users[socketId] = User(nickname: nickname) }
+    }
+
+    /// Forgets the user; returns it (with the rooms it was in).
+    func disconnect(_ socketId: String) -> User? {
+        self.state.withLockedValue { $0.users.removeValue(forKey: socketId) }
+    }
+
+    func user(_ socketId: String) -> User? {
+        self.state.withLockedValue { $0.users[socketId] }
+    }
+
+    /// Renames; returns the old name.
+    func rename(_ socketId: String, to nickname: String) -> String? {
+        self.state.withLockedValue { state in
+            let old = state.users[socketId]?.nickname
+            state.users[socketId]?.nickname = nickname
+            return old
+        }
+    }
+
+    /// Records that the user joined `room`; false when it was already there. Returns the room's history.
+    func join(_ socketId: String, room: String) -> (joined: Bool, history: [Message]) {
+        self.state.withLockedValue { state in
+            let joined = state.users[socketId]?.rooms.insert(room).inserted ?? false
+            return (joined, state.history[room] ?? [])
+        }
+    }
+
+    /// Records that the user left `room`; false when it was not there.
+    func leave(_ socketId: String, room: String) -> Bool {
+        self.state.withLockedValue { state in
+            state.users[socketId]?.rooms.remove(room) != nil
+        }
+    }
+
+    // MARK: Messages
+
+    /// Stores a message in its room's history (keeping the last `historyLimit`).
+    func post(room: String, nickname: String, text: String, time: Int64) -> Message {
+        self.state.withLockedValue { state in
+            let message = Message(id: state.nextMessageId, room: room, nickname: nickname, text: text, time: time)
+            state.nextMessageId += 1
+            var history = state.history[room] ?? []
+            history.append(message)
+            if history.count > Self.historyLimit { history.removeFirst(history.count - Self.historyLimit) }
+            state.history[room] = history
+            return message
+        }
+    }
+
+    // MARK: Admins and summaries
+
+    func adminConnected() { self.state.withLockedValue { $0.admins += 1 } }
+    func adminDisconnected() { self.state.withLockedValue { $0.admins -= 1 } }
+
+    /// Who is online (sorted by name) and the rooms with their member counts.
+    var presence: JSONValue {
+        self.state.withLockedValue { state in
+            let users = state.users
+                .sorted { ($0.value.nickname.lowercased(), $0.key) < ($1.value.nickname.lowercased(), $1.key) }
+                .map { id, user -> JSONValue in
+                    ["id": .string(id), "nickname": .string(user.nickname), "rooms": .array(user.rooms.sorted().map { .string($0) })]
+                }
+            return ["users": .array(users), "rooms": Self.roomCounts(state)]
+        }
+    }
+
+    /// The figures of the admin page.
+    var stats: JSONValue {
+        self.state.withLockedValue { state in
+            let messages = state.history.values.reduce(0) { $0 + $1.count }
+            return [
+                "connections": .int(state.users.count),
+                "admins": .int(state.admins),
+                "rooms": Self.roomCounts(state),
+                "roomCount": .int(Set(state.users.values.flatMap(\.rooms)).count),
+                "storedMessages": .int(messages),
+            ]
+        }
+    }
+
+    private static func roomCounts(_ state: State) -> JSONValue {
+        var counts: [String: Int] = [:]
+        for user in state.users.values { for room in user.rooms { counts[room, default: 0] += 1 } }
+        return .array(counts.sorted { $0.key < $1.key }.map { ["name": .string($0.key), "members": .int($0.value)] })
+    }
+}

@@ -1,1 +1,0 @@
-print("socketio-chat: work in progress")
