@@ -44,10 +44,9 @@ public struct EngineFrame: Sendable, Hashable {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(capacity + 1 + headerRoom)
         buffer.moveWriterIndex(forwardBy: headerRoom)
-        buffer.moveReaderIndex(forwardBy: headerRoom)
         buffer.writeInteger(EnginePacketType.message.asciiDigit)
         write(&buffer)
-        let length = buffer.readableBytes
+        let length = buffer.writerIndex - headerRoom
         let headerLength = length < 126 ? 2 : (length <= 0xFFFF ? 4 : 10)
         let start = headerRoom - headerLength
         buffer.setInteger(UInt8(0x81), at: start)  // FIN, text
@@ -61,8 +60,10 @@ public struct EngineFrame: Sendable, Hashable {
             buffer.setInteger(UInt8(127), at: start + 1)
             buffer.setInteger(UInt64(length), at: start + 2)
         }
+        // Two views of one storage (slices must start at or after the reader index, here 0).
         let frame = buffer.getSlice(at: start, length: length + headerLength)
-        return EngineFrame(bytes: buffer, isBinary: false, webSocketFrame: frame)
+        let message = buffer.getSlice(at: headerRoom, length: length)!
+        return EngineFrame(bytes: message, isBinary: false, webSocketFrame: frame)
     }
 
     /// A binary message frame.

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOExtras
 import NIOHTTP1
+import NIOWebSocket
 
 /// Serves one HTTP/1.1 connection: Engine.IO polling requests and WebSocket upgrades under the engine's
 /// path, everything else through the application's handler. Requests are served one at a time.
@@ -330,7 +331,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             configuration: engine.configuration.webSocket,
             removing: self.httpHandlers + [self]
         ) { pipeline in
-            try pipeline.addHandler(loopBoundHandler.value.rawWriter, position: .first)
+            // Right before the frame encoder: below it only the socket (and TLS, when on) remain.
+            let frameEncoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
+            try pipeline.addHandler(loopBoundHandler.value.rawWriter, position: .before(frameEncoder))
             try pipeline.addHandler(loopBoundHandler.value)
         }.assumeIsolated().whenComplete { result in
             switch result {
