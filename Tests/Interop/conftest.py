@@ -47,13 +47,13 @@ def swift_bin_dir() -> Path:
     return _bin_path_cache["dir"]
 
 
-def server_command(kind: str, port: int) -> list[str]:
+def server_command(kind: str, port: int, extra_args=()) -> list[str]:
     impl = os.environ.get("EIO_SERVER", "swift")
     if impl == "python":
         if kind != "engine":
             raise RuntimeError(f"no python reference server for {kind!r}")
         return [sys.executable, str(HERE / "fixtures" / "engineio_echo_server.py"),
-                "--host", HOST, "--port", str(port)]
+                "--host", HOST, "--port", str(port), *extra_args]
     if impl != "swift":
         raise RuntimeError(f"EIO_SERVER must be 'swift' or 'python', not {impl!r}")
     binary = os.environ.get("CONFORMANCE_SERVER_BIN")
@@ -62,14 +62,15 @@ def server_command(kind: str, port: int) -> list[str]:
         raise RuntimeError(
             f"server binary {path} not found: run `swift build` first "
             "(or set CONFORMANCE_SERVER_BIN / EIO_SERVER=python)")
-    return [str(path), f"--{kind}", "--host", HOST, "--port", str(port)]
+    return [str(path), f"--{kind}", "--host", HOST, "--port", str(port), *extra_args]
 
 
 class ServerProcess:
     """One running server; its output is kept (last lines) for failure reports."""
 
-    def __init__(self, kind: str = "engine"):
+    def __init__(self, kind: str = "engine", extra_args=()):
         self.kind = kind
+        self.extra_args = list(extra_args)
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.lines: deque[str] = deque(maxlen=200)
@@ -89,7 +90,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         self.port = free_port()
-        cmd = server_command(self.kind, self.port)
+        cmd = server_command(self.kind, self.port, self.extra_args)
         self.lines.clear()
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -152,11 +153,7 @@ def _engine_server_process():
     server.stop()
 
 
-@pytest.fixture
-def engine_server(_engine_server_process):
-    """The `--engine` echo server (shared by a test module). A test after which the server is no
-    longer running fails, and the server is restarted for the next test."""
-    server = _engine_server_process
+def _checked(server):
     if not server.alive():
         server.start()
     yield server
@@ -165,6 +162,28 @@ def engine_server(_engine_server_process):
         tail = server.log_tail()
         server.start()
         pytest.fail(f"the server process died during this test (exit code {code})\n{tail}")
+
+
+@pytest.fixture
+def engine_server(_engine_server_process):
+    """The `--engine` echo server (shared by a test module). A test after which the server is no
+    longer running fails, and the server is restarted for the next test."""
+    yield from _checked(_engine_server_process)
+
+
+@pytest.fixture(scope="module")
+def _bulk_engine_server_process():
+    server = ServerProcess("engine", ["--ping-timeout", "5000"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bulk_engine_server(_bulk_engine_server_process):
+    """The `--engine` echo server with pingTimeout 5 s instead of 200 ms (pingInterval stays 300 ms,
+    so pings still interleave with the data), for bulk transfers: a real client's pong waits in
+    its send queue behind the data queued before it, and CI machines are loaded."""
+    yield from _checked(_bulk_engine_server_process)
 
 
 @pytest.fixture

@@ -24,9 +24,12 @@ from messages import describe_mismatch, mixed_messages
 
 N_TEXT = 1000
 N_BINARY = 1000
-# python-engineio's client puts every queued packet into one POST, ignoring maxPayload; the sender
-# waits for the queue to drain every PACE bytes so that no POST exceeds the server's 1 MB limit.
+# python-engineio's client puts every queued packet into one POST, ignoring maxPayload, and queues
+# its pongs behind the data already queued; the sender waits for the queue to drain every PACE
+# bytes so that no POST exceeds the server's 1 MB limit and no pong waits behind megabytes.
+# The server runs with pingTimeout 5 s here (bulk_engine_server), pingInterval 300 ms.
 PACE = 200_000
+WINDOW = 1_000_000
 
 MODES = {
     "polling": (["polling"], "polling"),
@@ -52,10 +55,23 @@ async def exchange(url: str, transports: list[str], messages: list, start_in_con
         disconnects.append(reason)
         done.set()
 
+    echoed_bytes = [0]
+    for m in messages:
+        echoed_bytes.append(echoed_bytes[-1] + len(m))
+
     async def sender():
         try:
             pending = 0
+            sent_bytes = 0
             for m in messages:
+                # flow control, as an application would: at most WINDOW bytes sent and not yet
+                # echoed (the server disconnects a client whose unsent backlog passes 8 MB, and
+                # polling hands python-engineio at most 16 packets per GET)
+                while sent_bytes - echoed_bytes[len(received)] > WINDOW:
+                    await asyncio.sleep(0.002)
+                    if disconnects:
+                        return
+                sent_bytes += len(m)
                 await client.send(m)
                 pending += len(m) * 4 // 3 + 2
                 if pending >= PACE:
@@ -101,7 +117,8 @@ async def exchange(url: str, transports: list[str], messages: list, start_in_con
 
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("mode", list(MODES))
-def test_python_engineio_client_echo(engine_server, mode):
+def test_python_engineio_client_echo(bulk_engine_server, mode):
+    engine_server = bulk_engine_server
     transports, final_transport = MODES[mode]
     messages = mixed_messages(seed=hash(mode) & 0xFFFF, n_text=N_TEXT, n_binary=N_BINARY)
     result = asyncio.run(exchange(engine_server.base, transports, messages,
@@ -164,7 +181,8 @@ class RawUpgradingClient:
 
 
 @pytest.mark.parametrize("round", range(3))
-def test_upgrade_under_traffic_loses_and_duplicates_nothing(engine_server, round):
+def test_upgrade_under_traffic_loses_and_duplicates_nothing(bulk_engine_server, round):
+    engine_server = bulk_engine_server
     messages = mixed_messages(seed=1000 + round, n_text=200, n_binary=200, largest=8192)
     before, during, after = messages[:100], messages[100:300], messages[300:]
     c = RawUpgradingClient(engine_server)

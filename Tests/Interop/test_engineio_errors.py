@@ -140,7 +140,7 @@ def test_second_concurrent_poll_closes_session(engine_server, healthy):
     http = requests.Session()
     import concurrent.futures as cf
     with cf.ThreadPoolExecutor(2) as pool:
-        first = pool.submit(poll, engine_server, sid, None, 5)
+        first = pool.submit(poll, engine_server, sid, requests, 5)
         time.sleep(0.05)  # the first GET is now pending (nothing queued before the 300 ms ping)
         second = poll(engine_server, sid, http, timeout=5)
         r1 = first.result()

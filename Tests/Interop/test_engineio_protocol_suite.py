@@ -264,6 +264,10 @@ class TestUpgrade:
         socket = new_websocket(engine_server, f"?EIO=4&transport=websocket&sid={sid}")
         socket.send("2probe")
         socket.send("5")
+        # The frames are on the wire before the GET starts, but the server reads the two
+        # connections on different event loops: give it the few ms a browser's fetch set-up takes
+        # (a GET that wins the race is answered with a noop, by Node's engine.io too).
+        time.sleep(0.05)
         poll_response = fetch(engine_server, f"?EIO=4&transport=polling&sid={sid}")
         assert poll_response.status_code == 400
         drop_dispatched_messages(socket)
