@@ -48,6 +48,8 @@ public final class EngineSocket: @unchecked Sendable {
     private var pingTimeoutTask: Scheduled<Void>?
     private var upgradeTimeoutTask: Scheduled<Void>?
     private var discardTask: Scheduled<Void>?
+    /// When the pong for the last ping is due (nil while no ping waits for its pong).
+    private var pongDeadline: NIODeadline?
 
     init(
         id: String,
@@ -217,6 +219,7 @@ public final class EngineSocket: @unchecked Sendable {
         self.pingTask = self.eventLoop.scheduleTask(in: self.configuration.pingInterval) { [weak self] in
             guard let self, self.state == .open else { return }
             self.enqueue(.ping)
+            self.pongDeadline = .now() + self.configuration.pingTimeout
             self.pingTimeoutTask?.cancel()
             self.pingTimeoutTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
                 guard let self, self.state == .open else { return }
@@ -300,16 +303,11 @@ public final class EngineSocket: @unchecked Sendable {
         case .pong:
             self.pingTimeoutTask?.cancel()
             self.pingTimeoutTask = nil
+            self.pongDeadline = nil
             self.schedulePing()
         case .close:
-            if case .polling = self.transport, self.pendingPoll == nil {
-                // The client's GET may still be on its way (it races the POST): answer it with a noop.
-                self.outbox.removeAll()
-                self.outboxBytes = 0
-                self.lingerBeforeFinishing(last: .noop, reason: .transportClose)
-            } else {
-                self.finish(reason: .transportClose)
-            }
+            // Like Node.js: the session ends at once; a pending GET is ended with a noop.
+            self.finish(reason: .transportClose)
         case .ping, .open, .upgrade, .noop:
             break
         }
@@ -330,6 +328,10 @@ public final class EngineSocket: @unchecked Sendable {
             return
         case .open:
             break
+        }
+        if self.pingDeadlinePassed() {
+            answer.succeed(.error(.unknownSessionID))
+            return
         }
         guard case .polling = self.transport else {
             answer.succeed(.error(.badRequest))
@@ -367,25 +369,50 @@ public final class EngineSocket: @unchecked Sendable {
     /// A long-polling POST carrying `body`.
     func post(body: ByteBuffer) -> EngineHTTPAnswer {
         self.eventLoop.preconditionInEventLoop()
+        self.postInProgress = false
         guard self.state == .open else { return .error(.unknownSessionID) }
         guard case .polling = self.transport else { return .error(.badRequest) }
-        guard !self.postInProgress else {
-            self.logger.info("engine.io session closed: a second concurrent polling POST")
-            self.finish(reason: .transportError)
-            return .error(.badRequest)
-        }
+        if self.pingDeadlinePassed() { return .error(.unknownSessionID) }
         let packets: [EnginePacket]
         do {
+            guard body.readableBytes > 0 else { throw EngineDecodingError.emptyPacket(at: 0) }
             packets = try PollingPayload.decode(body)
         } catch {
             self.logger.info("engine.io session closed: malformed polling payload", metadata: ["eio.error": "\(error)"])
             self.finish(reason: .parseError)
             return .error(.badRequest)
         }
-        self.postInProgress = true
         for packet in packets { self.receive(packet) }
-        self.postInProgress = false
         return .ok
+    }
+
+    /// A POST's head arrived: only one may be in progress (its body may still be on its way); a second
+    /// one closes the session. Returns false in that case.
+    func beginPost() -> Bool {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open, case .polling = self.transport else { return true }  // answered later
+        guard !self.postInProgress else {
+            self.logger.info("engine.io session closed: a second concurrent polling POST")
+            self.finish(reason: .transportError)
+            return false
+        }
+        self.postInProgress = true
+        return true
+    }
+
+    /// The connection of a POST in progress went away before its body was complete.
+    func postAborted() {
+        self.eventLoop.preconditionInEventLoop()
+        self.postInProgress = false
+    }
+
+    /// Whether the pong is overdue: the timer may not have fired yet on a busy loop, but a request that
+    /// arrives after the deadline closes the session, as the timer would have.
+    private func pingDeadlinePassed() -> Bool {
+        guard let deadline = self.pongDeadline, NIODeadline.now() >= deadline else { return false }
+        self.logger.debug("engine.io session closed: no pong within pingTimeout")
+        self.finish(reason: .pingTimeout)
+        return true
     }
 
     /// A polling body over maxHttpBufferSize: the session ends.

@@ -39,6 +39,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var keepAlive = true
     /// The pending polling GET of this connection, to tell its session when the connection drops.
     private var pendingPoll: (EngineSocket, EventLoopPromise<EngineHTTPAnswer>)?
+    /// The session of a POST whose body is being read.
+    private var activePost: EngineSocket?
 
     init(
         engine: EngineServer?,
@@ -85,6 +87,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if let session = self.activePost {
+            self.activePost = nil
+            session.eventLoop.execute { session.postAborted() }
+        }
         if let (session, promise) = self.pendingPoll {
             self.pendingPoll = nil
             session.eventLoop.execute { session.pollAborted(promise) }
@@ -173,6 +179,25 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             // Answered once the request's end has been read (for an upgrade, so that no HTTP part
             // reaches the WebSocket handlers).
             self.state = .readingBody(head, .engine(request), ByteBuffer())
+            if case .post(let sid) = request {
+                self.beginPost(sid: sid, head: head, engine: engine, context: context)
+            }
+        }
+    }
+
+    /// Tells the session a POST started (before its body arrives): a second concurrent POST is refused
+    /// with 400 and closes the session.
+    private func beginPost(sid: String, head: HTTPRequestHead, engine: EngineServer, context: ChannelHandlerContext) {
+        guard let session = engine.socket(id: sid, from: context.channel.remoteAddress) else { return }
+        self.activePost = session
+        session.eventLoop.submit { session.beginPost() }.hop(to: context.eventLoop).assumeIsolated().whenSuccess { accepted in
+            guard !accepted else { return }
+            self.activePost = nil
+            if case .readingBody = self.state {
+                self.state = .discardingBody
+                self.keepAlive = false
+                self.answer(.error(.badRequest), head: head, context: context)
+            }
         }
     }
 
@@ -215,6 +240,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 self.answer(answer, head: head, context: context)
             }
         case .post(let sid):
+            self.activePost = nil
             engine.post(sid: sid, from: context.channel.remoteAddress, body: body, on: context.eventLoop).assumeIsolated().whenSuccess { answer in
                 self.answer(answer, head: head, context: context)
             }

@@ -56,7 +56,11 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
             return
         }
         guard let packet else { return }
-        if packet.type == .connect {
+        if packet.type == .connectError {
+            // Only servers send CONNECT_ERROR: like Node.js, the connection is closed.
+            self.logger.info("socket.io connection closed: CONNECT_ERROR sent by the client")
+            self.close(reason: .forcedServerClose)
+        } else if packet.type == .connect {
             self.connect(namespace: packet.namespace, auth: packet.data)
         } else if let target = self.sockets[packet.namespace] {
             target.receive(packet)
@@ -80,7 +84,9 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
 
     private func connect(namespace name: String, auth: JSONValue?) {
         guard self.sockets[name] == nil, !self.connecting.contains(name) else {
-            self.logger.debug("CONNECT for a namespace already joined ignored", metadata: ["sio.nsp": "\(name)"])
+            // Like Node.js: a second CONNECT to a namespace is an invalid state that closes the connection.
+            self.logger.info("socket.io connection closed: CONNECT for a namespace already joined", metadata: ["sio.nsp": "\(name)"])
+            self.close(reason: .forcedServerClose)
             return
         }
         let authValue = auth ?? .object(JSONObject())

@@ -123,7 +123,8 @@ enum SocketIOFixture {
             let timeout = TimeAmount.milliseconds(Int64(args.count > 2 ? args[2].intValue ?? 1000 : 1000))
             do {
                 let answers = try await io.to(room).timeout(timeout).emitWithAck(event)
-                ack?(["ok": true, "responses": .array(answers.map { .array($0) })])
+                // like Node.js: each client's first acknowledgement argument
+                ack?(["ok": true, "responses": .array(answers.map { $0.first ?? .null })])
             } catch {
                 ack?(["ok": false, "error": "timeout"])
             }
