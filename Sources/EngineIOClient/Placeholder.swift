@@ -1,1 +1,0 @@
-// Module EngineIOClient: work in progress.

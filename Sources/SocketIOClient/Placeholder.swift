@@ -1,1 +1,0 @@
-// Module SocketIOClient: work in progress.
