@@ -2,6 +2,9 @@ import ArgumentParser
 import EngineIOServer
 import Foundation
 import Logging
+import NIOCore
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import SocketIORedis
 import SocketIOServer
@@ -35,6 +38,9 @@ struct ChatServer: AsyncParsableCommand {
     @Flag(help: "No per-connection logs.")
     var quiet = false
 
+    @Flag(help: "Serve the server's metrics (connections, packets, bytes, broadcasts, disconnect reasons) at /metrics for Prometheus.")
+    var metrics = false
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -42,6 +48,12 @@ struct ChatServer: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "socketio-chat")
+        let registry = PrometheusCollectorRegistry()
+        if metrics {
+            // before the server exists: its instruments are created from the bootstrapped factory
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        }
+        let serveMetrics = metrics
         guard let folder = publicFolder ?? Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {
             throw ValidationError("the page folder (Public) is missing from the build")
         }
@@ -67,6 +79,10 @@ struct ChatServer: AsyncParsableCommand {
                 return files.response(for: request, file: "admin.html") ?? .notFound
             case "/healthz":
                 return .text("ok")
+            case "/metrics" where serveMetrics:
+                var body = ByteBuffer()
+                body.writeBytes(registry.emitToBuffer())
+                return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: body)
             default:
                 return await files.handler()(request)
             }
