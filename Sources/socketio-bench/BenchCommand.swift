@@ -121,16 +121,27 @@ struct BroadcastRunner {
         let cpuBefore = self.target.probe?.cpuMicros()
         let started = Date()
         try await sender.run(count: self.messages, inFlight: self.inFlight, padding: padding, rooms: self.rooms, bare: self.target.bare)
-        try await Task.sleep(for: .milliseconds(300))
-        let elapsed = Date().timeIntervalSince(started) - 0.3
+        // The receivers may lag behind the sender: wait until every delivery arrived (or none arrives
+        // any more for a second, bounded to a minute).
+        let expected = self.messages * (self.rooms > 0 ? self.target.clients / self.rooms : self.target.clients)
+        var report = try self.target.merged(workers)
+        var lastProgress = Date()
+        var finished = started
+        while report.delivered < expected, Date().timeIntervalSince(lastProgress) < 1, Date().timeIntervalSince(started) < 60 {
+            try await Task.sleep(for: .milliseconds(250))
+            let next = try self.target.merged(workers)
+            if next.delivered > report.delivered { lastProgress = Date() }
+            report = next
+        }
+        finished = report.delivered >= expected ? Date() : lastProgress
+        let elapsed = finished.timeIntervalSince(started)
         let cpuAfter = self.target.probe?.cpuMicros()
-        let report = try self.target.merged(workers)
         for worker in workers { worker.quit() }
         sender.close()
         let rate = Double(report.delivered) / elapsed
         let (p50, p99, p999) = report.latency.summaryMicros
         var fields: [String: Any] = [
-            "label": self.target.label, "clients": self.target.clients, "messages": self.messages, "size": self.size,
+            "label": self.target.label, "clients": self.target.clients, "messages": self.messages, "size": self.size, "expected": expected,
             "in_flight": self.inFlight, "rooms": self.rooms, "delivered": report.delivered, "deliveries_per_s": rate,
             "p50_us": p50, "p99_us": p99, "p999_us": p999,
         ]
