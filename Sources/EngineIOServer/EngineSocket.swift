@@ -34,7 +34,6 @@ public final class EngineSocket: @unchecked Sendable {
     private let server: EngineServer
     private let flushCoalescer: FlushCoalescer
     private let configuration: EngineServerConfiguration
-    private let logger: Logger
     private var state: State = .open
     private var transport: Transport
     private var probe: WebSocketTransport?
@@ -64,10 +63,14 @@ public final class EngineSocket: @unchecked Sendable {
         self.server = server
         self.flushCoalescer = server.flushCoalescer(for: eventLoop)
         self.configuration = server.configuration
-        var logger = server.logger
-        logger[metadataKey: "eio.sid"] = "\(id)"
-        self.logger = logger
         self.transport = webSocket.map { .webSocket($0) } ?? .polling
+    }
+
+    /// The server's logger with this session's id (made when logging: no copy kept per session).
+    private var logger: Logger {
+        var logger = self.server.logger
+        logger[metadataKey: "eio.sid"] = "\(self.id)"
+        return logger
     }
 
     /// The transport the session currently uses.

@@ -18,7 +18,12 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
     private var connecting: Set<String> = []
     private var connectTimeout: Scheduled<Void>?
     private var closed = false
-    private let logger: Logger
+    /// The server's logger with the session id (made when logging: no copy kept per connection).
+    private var logger: Logger {
+        var logger = self.server.logger
+        logger[metadataKey: "eio.sid"] = "\(self.engine.id)"
+        return logger
+    }
 
     var eventLoop: EventLoop { self.engine.eventLoop }
 
@@ -26,9 +31,6 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         self.engine = engine
         self.server = server
         self.decoder = SocketPacketDecoder(configuration: server.configuration.decoder)
-        var logger = server.logger
-        logger[metadataKey: "eio.sid"] = "\(engine.id)"
-        self.logger = logger
         self.connectTimeout = engine.eventLoop.scheduleTask(in: server.configuration.connectTimeout) { [weak self] in
             guard let self, self.sockets.isEmpty, self.connecting.isEmpty else { return }
             self.logger.debug("socket.io connection closed: no namespace joined within connectTimeout")
@@ -97,14 +99,13 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         }
         self.connectTimeout?.cancel()
         self.connectTimeout = nil
-        let now = Date()
-        let handshake = SocketHandshake(
-            engine: self.engine.handshake,
+        let socket = Socket(
+            id: SessionID.make(),
+            namespace: namespace,
+            connection: self,
             auth: authValue,
-            issued: Int64(now.timeIntervalSince1970 * 1000),
-            time: now.description
+            issued: Int64(Date().timeIntervalSince1970 * 1000)
         )
-        let socket = Socket(id: SessionID.make(), namespace: namespace, connection: self, handshake: handshake, logger: self.server.logger)
         let middlewares = namespace.allMiddlewares
         if middlewares.isEmpty {
             self.finishConnect(socket)

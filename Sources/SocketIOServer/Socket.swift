@@ -55,25 +55,36 @@ public final class Socket: Sendable {
     public let id: String
     /// The namespace the socket belongs to.
     public let namespace: Namespace
-    /// The request that opened the connection, and the CONNECT packet's auth.
-    public let handshake: SocketHandshake
+    /// The CONNECT packet's auth.
+    private let auth: JSONValue
+    /// When the socket connected, in milliseconds since 1970.
+    private let issued: Int64
+
+    /// The request that opened the connection, and the CONNECT packet's auth (built when asked for, from
+    /// the Engine.IO session's request: nothing copied per socket).
+    public var handshake: SocketHandshake {
+        SocketHandshake(engine: self.connection.engine.handshake, auth: self.auth, issued: self.issued)
+    }
     let connection: ClientConnection
     /// The event loop of the socket's connection (where its writes happen).
     let eventLoop: EventLoop
     private let executor = OrderedExecutor()
     private let state = NIOLockedValueBox(State())
-    private let logger: Logger
+    /// The server's logger with the socket's id and namespace (made when logging: no copy per socket).
+    private var logger: Logger {
+        var logger = self.namespace.server.logger
+        logger[metadataKey: "sio.sid"] = "\(self.id)"
+        logger[metadataKey: "sio.nsp"] = "\(self.namespace.name)"
+        return logger
+    }
 
-    init(id: String, namespace: Namespace, connection: ClientConnection, handshake: SocketHandshake, logger: Logger) {
+    init(id: String, namespace: Namespace, connection: ClientConnection, auth: JSONValue, issued: Int64) {
         self.id = id
         self.namespace = namespace
         self.connection = connection
         self.eventLoop = connection.eventLoop
-        self.handshake = handshake
-        var logger = logger
-        logger[metadataKey: "sio.sid"] = "\(id)"
-        logger[metadataKey: "sio.nsp"] = "\(namespace.name)"
-        self.logger = logger
+        self.auth = auth
+        self.issued = issued
     }
 
     /// The underlying Engine.IO session (Socket.IO's `socket.conn`).

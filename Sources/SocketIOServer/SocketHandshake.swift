@@ -1,4 +1,5 @@
 import EngineIOServer
+import Foundation
 import NIOCore
 import NIOHTTP1
 import SocketIOCore
@@ -24,12 +25,12 @@ public struct SocketHandshake: Sendable {
     /// Whether the request came from another origin.
     public var xdomain: Bool
 
-    init(engine: EngineHandshakeRequest, auth: JSONValue, issued: Int64, time: String) {
+    init(engine: EngineHandshakeRequest, auth: JSONValue, issued: Int64) {
         self.headers = engine.headers
         self.query = engine.query
         self.auth = auth
         self.address = engine.remoteAddress?.ipAddress ?? ""
-        self.time = time
+        self.time = Date(timeIntervalSince1970: Double(issued) / 1000).description
         self.issued = issued
         self.url = engine.uri
         self.secure = engine.isSecure
