@@ -114,6 +114,7 @@ struct BroadcastRunner {
         let workers = try self.target.startWorkers(role: .receiver, rooms: self.rooms)
         let sender = try await SenderConnection.connect(target: self.target.target)
         let padding = String(repeating: "x", count: max(0, self.size - 40))
+        if self.rooms > 0 { try await sender.join(rooms: self.rooms) }
         // warm-up
         for _ in 0..<20 { try await sender.broadcast(padding: padding, room: self.rooms > 0 ? "r0" : nil, bare: self.target.bare) }
         for worker in workers { worker.send("reset") }

@@ -57,14 +57,15 @@ final class SenderConnection: @unchecked Sendable {
         try await self.run(count: 1, inFlight: 1, padding: padding, rooms: 0, bare: bare, fixedRoom: room)
     }
 
+    /// Joins rooms `r0`... so that the sender gets its own copy of room broadcasts.
+    func join(rooms: Int) async throws {
+        for room in 0..<rooms { self.send("42[\"join\",\"r\(room)\"]") }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+
     /// Sends `count` broadcasts with `inFlight` outstanding; with rooms, round-robin over `r0`... (the
     /// sender joins them all first).
     func run(count: Int, inFlight: Int, padding: String, rooms: Int, bare: Bool, fixedRoom: String? = nil) async throws {
-        if rooms > 0 && !self.joinedRooms {
-            for room in 0..<rooms { self.send("42[\"join\",\"r\(room)\"]") }
-            self.joinedRooms = true
-            try await Task.sleep(for: .milliseconds(100))
-        }
         func room(_ index: Int) -> String? { fixedRoom ?? (rooms > 0 ? "r\(index % rooms)" : nil) }
         var sent = 0
         var received = 0
@@ -81,8 +82,6 @@ final class SenderConnection: @unchecked Sendable {
             }
         }
     }
-
-    private var joinedRooms = false
 
     func close() {
         try? self.group.syncShutdownGracefully()
