@@ -12,6 +12,8 @@ public struct EngineFrame: Sendable, Hashable {
     /// The complete server-to-client WebSocket frame (unmasked header, then `bytes`, sharing storage),
     /// when built: a broadcast writes it as is to every WebSocket recipient without compression.
     public let webSocketFrame: ByteBuffer?
+    /// Whether permessage-deflate may compress this frame (Socket.IO's `compress(false)` clears it).
+    public var compress: Bool = true
 
     /// A frame from bytes already in wire form.
     public init(bytes: ByteBuffer, isBinary: Bool) {

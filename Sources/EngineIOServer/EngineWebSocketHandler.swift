@@ -90,6 +90,23 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
+    /// The unmasked header of a server frame carrying `frame` whole.
+    private static func header(for frame: EngineFrame, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let length = frame.bytes.readableBytes
+        var header = allocator.buffer(capacity: 10)
+        header.writeInteger(UInt8(frame.isBinary ? 0x82 : 0x81))
+        if length < 126 {
+            header.writeInteger(UInt8(length))
+        } else if length <= 0xFFFF {
+            header.writeInteger(UInt8(126))
+            header.writeInteger(UInt16(length))
+        } else {
+            header.writeInteger(UInt8(127))
+            header.writeInteger(UInt64(length))
+        }
+        return header
+    }
+
     /// Writes frames as WebSocket messages and flushes once.
     func write(_ frames: [EngineFrame], close: Bool) {
         guard !self.closed else { return }
@@ -100,11 +117,16 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         let rawAllowed = self.messageHandler?.isOpenForWriting ?? false
         for frame in frames {
-            // A frame built once for many recipients goes out as is, unless it should be compressed.
-            if rawAllowed, let wire = frame.webSocketFrame, frame.bytes.readableBytes < self.compressionThreshold,
-                self.rawWriter.write(wire)
-            {
-                continue
+            // A frame built once for many recipients goes out as is, unless it should be compressed;
+            // `compress(false)` frames go out uncompressed even when permessage-deflate is on.
+            let uncompressed = !frame.compress || frame.bytes.readableBytes < self.compressionThreshold
+            if rawAllowed, uncompressed {
+                if let wire = frame.webSocketFrame, self.rawWriter.write(wire) { continue }
+                if !frame.compress, self.rawWriter.write(Self.header(for: frame, allocator: context.channel.allocator)),
+                    self.rawWriter.write(frame.bytes)
+                {
+                    continue
+                }
             }
             context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
         }

@@ -8,19 +8,24 @@ public struct EncodedMessages: Sendable {
     /// The frames, in wire order.
     public let frames: [EngineFrame]
 
-    /// Encodes `packet`.
-    public init(_ packet: SocketPacket) {
+    /// Encodes `packet`; with `compress` false, permessage-deflate leaves its frames uncompressed.
+    public init(_ packet: SocketPacket, compress: Bool = true) {
         var attachments: [ByteBuffer] = []
-        let text = EngineFrame.textMessage(capacity: 128) { buffer in
+        var text = EngineFrame.textMessage(capacity: 128) { buffer in
             attachments = SocketPacketEncoder().encode(packet, into: &buffer)
         }
+        text.compress = compress
         guard !attachments.isEmpty else {
             self.frames = [text]
             return
         }
         var frames = [text]
         frames.reserveCapacity(1 + attachments.count)
-        for attachment in attachments { frames.append(EngineFrame.binaryMessage(attachment)) }
+        for attachment in attachments {
+            var frame = EngineFrame.binaryMessage(attachment)
+            frame.compress = compress
+            frames.append(frame)
+        }
         self.frames = frames
     }
 }

@@ -88,7 +88,7 @@ public final class InMemoryAdapter: Adapter {
     public func broadcast(_ packet: SocketPacket, options: BroadcastOptions) {
         let sockets = self.targets(options)
         guard !sockets.isEmpty else { return }
-        LocalDelivery.deliver(EncodedMessages(packet), to: sockets, volatile: options.volatile)
+        LocalDelivery.deliver(EncodedMessages(packet, compress: options.compress), to: sockets, volatile: options.volatile)
     }
 
     public func broadcastWithAck(
@@ -104,7 +104,7 @@ public final class InMemoryAdapter: Adapter {
         clientCount(sockets.count)
         guard !sockets.isEmpty else { return }
         for socket in sockets { socket.expectAck(id: id, callback: ack) }
-        LocalDelivery.deliver(EncodedMessages(packet), to: sockets, volatile: options.volatile)
+        LocalDelivery.deliver(EncodedMessages(packet, compress: options.compress), to: sockets, volatile: options.volatile)
     }
 
     public func sockets(in rooms: Set<String>) async throws -> Set<String> {

@@ -72,7 +72,7 @@ public struct SocketEmitter: Sendable {
         let socket = self.socket
         guard socket.connected else { return }
         if socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
-        let encoded = EncodedMessages(packet)
+        let encoded = EncodedMessages(packet, compress: self.compress)
         if self.volatile {
             socket.connection.eventLoop.executeOrRun { socket.deliver(encoded, volatile: true) }
         } else {

@@ -52,6 +52,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Flag(name: .customLong("bind-session-to-address"), help: "Accept a session's requests only from its handshake's IP address.")
     var bindSessionToAddress = false
 
+    @Flag(name: .customLong("per-message-deflate"), help: "Offer permessage-deflate on WebSocket connections.")
+    var perMessageDeflate = false
+
     @Option(name: .customLong("connect-timeout"), help: "connectTimeout in milliseconds (the suites expect 1000).")
     var connectTimeout: Int64 = 1000
 
@@ -94,6 +97,7 @@ struct ConformanceServer: AsyncParsableCommand {
         configuration.allowUpgrades = true
         configuration.maxBufferedBytes = maxBufferedBytes
         configuration.bindSessionToAddress = bindSessionToAddress
+        if perMessageDeflate { configuration.perMessageDeflate = PerMessageDeflateConfiguration() }
         let engineServer: EngineServer
         var application: HTTPRequestHandler? = nil
         if engine {

@@ -104,6 +104,12 @@ enum SocketIOFixture {
             try? await Task.sleep(for: .microseconds(Int.random(in: 0...500)))
             socket.emit("ordered-back", arguments: args)
         }
+        socket.on("big") { args, _ in
+            // a large text event, compressed or not (permessage-deflate, when negotiated)
+            let size = args.first?.intValue ?? 4096
+            let compress = args.count > 1 ? args[1].boolValue ?? true : true
+            socket.compress(compress).emit("big", .string(String(repeating: "a", count: size)))
+        }
         socket.on("fetch-sockets") { (_: [JSONValue], ack: SocketAck?) async throws in
             let sockets = try await io.fetchSockets()
             ack?(.array(sockets.map { .string($0.id) }))
