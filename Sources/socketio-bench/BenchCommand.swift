@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "socketio-bench",
         abstract: "Load generator: connect, broadcast, rooms and echo scenarios against a Socket.IO server.",
-        subcommands: [Connect.self, Broadcast.self, Rooms.self, Echo.self, BareServerCommand.self, Worker.self]
+        subcommands: [Connect.self, Broadcast.self, Rooms.self, Echo.self, Soak.self, BareServerCommand.self, Worker.self]
     )
 }
 
