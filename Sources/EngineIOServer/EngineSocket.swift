@@ -283,6 +283,8 @@ public final class EngineSocket: @unchecked Sendable {
         self.probe = nil
         self.server.remove(self)
         EngineMetrics.connections(self.transportName).decrement()
+        // The WebSocket handler and this session refer to each other: let go of the transport.
+        self.transport = .polling
         if wasOpen { self.notifyClosed(reason: reason) }
     }
 

@@ -80,6 +80,8 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelInactive(context: ChannelHandlerContext) {
         self.closed = true
         if let session = self.session {
+            // the session and this handler refer to each other: the link ends with the connection
+            self.session = nil
             let id = ObjectIdentifier(self)
             if session.eventLoop === context.eventLoop {
                 session.webSocketClosed(id)
@@ -87,6 +89,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
                 session.eventLoop.execute { session.webSocketClosed(id) }
             }
         }
+        self.waiting.removeAll()
         context.fireChannelInactive()
     }
 

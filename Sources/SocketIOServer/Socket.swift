@@ -420,6 +420,20 @@ public final class Socket: Sendable {
         }
     }
 
+    /// Drops every handler once the socket is gone: handlers usually capture the socket itself, a cycle
+    /// that would otherwise keep every disconnected socket (and its connection) alive.
+    private func forgetHandlers() {
+        self.state.withLockedValue { state in
+            state.handlers.removeAll()
+            state.anyHandlers.removeAll()
+            state.outgoingHandlers.removeAll()
+            state.middlewares.removeAll()
+            state.errorHandlers.removeAll()
+            state.disconnectingHandlers.removeAll()
+            state.disconnectHandlers.removeAll()
+        }
+    }
+
     private func reportError(_ error: Error) {
         let handlers = self.state.withLockedValue { $0.errorHandlers }
         if handlers.isEmpty { self.logger.debug("unhandled socket error", metadata: ["error": "\(error)"]) }
@@ -448,12 +462,14 @@ public final class Socket: Sendable {
             let (disconnecting, disconnect) = self.state.withLockedValue { ($0.disconnectingHandlers, $0.disconnectHandlers) }
             if disconnecting.isEmpty && disconnect.isEmpty {
                 self.namespace.adapter.delAll(self.id)
+                self.forgetHandlers()
                 return nil
             }
             return {
                 for handler in disconnecting { await handler(reason) }
                 self.namespace.adapter.delAll(self.id)
                 for handler in disconnect { await handler(reason) }
+                self.forgetHandlers()
             }
         }
     }
