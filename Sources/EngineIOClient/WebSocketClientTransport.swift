@@ -56,7 +56,9 @@ final class WebSocketClientTransport: ClientTransport {
                     }
                 }
             )
+            // The server's first frame (the open packet) may arrive in the same read as the 101 response.
             try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                leftOverBytesStrategy: .forwardBytes,
                 withClientUpgrade: (
                     upgraders: [upgrader],
                     completionHandler: { context in
