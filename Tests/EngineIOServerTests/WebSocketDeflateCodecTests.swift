@@ -66,6 +66,21 @@ struct WebSocketDeflateCodecTests {
         #expect(try self.inflate(decompressor, [0x00]) == [])
     }
 
+    @Test func emptyMessageAfterAnotherOnTheSameContextIsOneZeroByte() throws {
+        // found by FuzzWebSocket: zlib refuses a second sync flush with no input, which left the frame empty
+        let compressor = self.compressor()
+        let decompressor = PerMessageDeflateDecompressor(noContextTakeover: false)
+        let first = try compressor.compress(ByteBuffer(string: "a"), allocator: self.allocator)
+        let empty = try compressor.compress(ByteBuffer(), allocator: self.allocator)
+        let again = try compressor.compress(ByteBuffer(), allocator: self.allocator)
+        #expect(Array(empty.readableBytesView) == [0x00])
+        #expect(try self.inflate(decompressor, Array(first.readableBytesView)) == Array("a".utf8))
+        #expect(try self.inflate(decompressor, Array(empty.readableBytesView)) == [])
+        #expect(try self.inflate(decompressor, Array(again.readableBytesView)) == [])
+        let next = try compressor.compress(ByteBuffer(string: "after"), allocator: self.allocator)
+        #expect(try self.inflate(decompressor, Array(next.readableBytesView)) == Array("after".utf8))
+    }
+
     @Test func noContextTakeoverMakesIndependentMessages() throws {
         let compressor = self.compressor(noContextTakeover: true)
         let first = try compressor.compress(ByteBuffer(string: "Hello"), allocator: self.allocator)

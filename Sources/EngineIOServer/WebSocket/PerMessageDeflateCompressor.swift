@@ -70,6 +70,12 @@ final class PerMessageDeflateCompressor {
         if output.readableBytes >= 4, output.readableBytesView.suffix(4).elementsEqual(Self.tail) {
             output.moveWriterIndex(to: output.writerIndex - 4)
         }
+        if output.readableBytes == 0 {
+            // An empty message after another one: zlib refuses a second sync flush with no input in between,
+            // so nothing came out. RFC 7692 7.2.3.6: send a single 0x00 (an empty final block once the
+            // receiver appends 00 00 ff ff), or the peer's inflater reads a bogus stored block.
+            output.writeInteger(UInt8(0))
+        }
         if self.resetAfterMessage {
             // Dropping the stream frees zlib's memory between messages.
             self.zlib = nil
