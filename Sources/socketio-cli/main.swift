@@ -282,7 +282,12 @@ socket.onAny { event, args in
 
 socket.onConnectError { error in
     let data = error.data.map { " " + $0.jsonString() } ?? ""
-    fail("connect_error: \(error.message)\(data)", code: 1)
+    if arguments.reconnect && socket.active {
+        // A failed attempt: the Manager tries again.
+        FileHandle.standardError.write(Data("socketio-cli: connect_error: \(error.message)\(data)\n".utf8))
+    } else {
+        fail("connect_error: \(error.message)\(data)", code: 1)
+    }
 }
 
 socket.onDisconnect { reason in
@@ -305,7 +310,7 @@ socket.onConnect {
         for emit in arguments.emits {
             if arguments.ack {
                 do {
-                    let answer = try await socket.timeout(.milliseconds(Int64(arguments.timeout * 1000)))
+                    let answer = try await socket.timeout(.milliseconds(Int64(arguments.ackTimeout ?? arguments.timeout * 1000)))
                         .emitWithAck(emit.event, arguments: emit.arguments)
                     printLine(["ack": .string(emit.event), "args": .array(answer.map(encodeBinaries))])
                 } catch {
@@ -334,7 +339,7 @@ if arguments.stdin {
                 continue
             }
             if arguments.ack {
-                socket.timeout(.milliseconds(Int64(arguments.timeout * 1000))).emit(event, arguments: array.map(decodeBinaries)) { result in
+                socket.timeout(.milliseconds(Int64(arguments.ackTimeout ?? arguments.timeout * 1000))).emit(event, arguments: array.map(decodeBinaries)) { result in
                     switch result {
                     case .success(let answer): printLine(["ack": .string(event), "args": .array(answer.map(encodeBinaries))])
                     case .failure(let error): FileHandle.standardError.write(Data("socketio-cli: \(event): \(error)\n".utf8))
