@@ -270,13 +270,11 @@ func checkDone() {
 
 socket.onAny { event, args in
     guard arguments.listen.isEmpty || arguments.listen.contains(event) else { return }
-    let reachedCount = progress.withLockedValue { progress -> Bool in
-        if let count = arguments.count, progress.events >= count { return true }
-        progress.events += 1
-        return false
-    }
-    if reachedCount { return }
+    // Listeners run one at a time on the event loop: count only once the line is out, so that the emitting
+    // task's checkDone cannot exit before it is written.
+    if let count = arguments.count, progress.withLockedValue({ $0.events >= count }) { return }
     printLine(["event": .string(event), "args": .array(args.map(encodeBinaries))])
+    progress.withLockedValue { $0.events += 1 }
     checkDone()
 }
 
