@@ -133,7 +133,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "readme-examples",
-            dependencies: ["SocketIOServer"]
+            dependencies: ["SocketIOServer", "SocketIOClient"]
         ),
         .executableTarget(
             name: "socketio-cli",
