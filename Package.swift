@@ -132,7 +132,7 @@ let package = Package(
             resources: [.copy("Public")]
         ),
         .executableTarget(
-            name: "readme-examples",
+            name: "socketio-readme-examples",
             dependencies: ["SocketIOServer", "SocketIOClient"]
         ),
         .executableTarget(

@@ -1,4 +1,4 @@
-"""The README's Swift snippets are the ones CI compiles (Sources/readme-examples/*.swift)."""
+"""The README's Swift snippets are the ones CI compiles (Sources/socketio-readme-examples/*.swift)."""
 import pathlib
 import re
 
@@ -11,7 +11,7 @@ def swift_blocks(markdown: str):
 
 def test_every_readme_swift_block_is_compiled_code():
     readme = (ROOT / "README.md").read_text()
-    examples = "".join(path.read_text() for path in sorted((ROOT / "Sources/readme-examples").glob("*.swift")))
+    examples = "".join(path.read_text() for path in sorted((ROOT / "Sources/socketio-readme-examples").glob("*.swift")))
     blocks = swift_blocks(readme)
     assert len(blocks) >= 6, "the README shows the chat, rooms, namespace, acks, listen and client examples"
     for block in blocks:
