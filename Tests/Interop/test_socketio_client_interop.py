@@ -189,12 +189,15 @@ def test_event_without_arguments_and_ack_without_arguments(sio_clients, transpor
     assert client.call("join", r, timeout=WAIT) is None
 
 
-def test_many_events_arrive_in_order(sio_clients):
+def test_many_events_all_arrive(sio_clients):
+    # python-engineio's sync client runs each received message in its own thread (run_async=True), so the
+    # order it hands them over is not the order they arrived in; the order itself is checked with the
+    # asyncio client in test_handler_ordering.py.
     client = sio_clients("polling")
     for i in range(200):
         client.emit("message", i)
     got = client.recorder.wait("message-back", count=200)
-    assert [a[0] for a in got] == list(range(200))
+    assert sorted(a[0] for a in got) == list(range(200))
 
 
 @ALL
