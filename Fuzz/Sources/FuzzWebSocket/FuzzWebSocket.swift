@@ -117,11 +117,8 @@ func buildStructured(_ bytes: ArraySlice<UInt8>, flags: Flags, maxMessageSize: I
             guard let compressed = try? compressor.compress(ByteBuffer(bytes: payload), allocator: ByteBufferAllocator())
             else { fatalError("client-side compression failed") }
             body = Array(compressed.readableBytesView)
-            // RFC 7692 7.2.3.6: an empty message compresses to a single 0x00 byte. The server's compressor returns
-            // no bytes at all for an empty message after another one on the same context (see
-            // Fuzz/Regressions/FuzzWebSocket/deflate-empty-message-after-context); the client side built here
-            // sends what a correct peer sends, so that the inbound checks stay independent of that bug.
-            if body.isEmpty { body = [0x00] }
+            // RFC 7692 7.2.3.6: an empty message compresses to a single 0x00 byte, never to nothing.
+            require(!body.isEmpty, "the compressor returned no bytes (see Fuzz/Regressions/FuzzWebSocket)")
         }
         let fragments = Int((header >> 4) & 3) + 1
         let size = max(1, (body.count + fragments - 1) / fragments)
