@@ -228,6 +228,10 @@ class TestEngineIOUpgrade:
         socket = new_websocket(sio_server, f"?EIO=4&transport=websocket&sid={sid}")
         socket.send("2probe")
         socket.send("5")
+        # Deviation from the JS suite (as in test_engineio_protocol_suite.py): the WebSocket frames and this
+        # GET travel on different connections, so on a busy machine the GET can be read first (Node.js then
+        # answers it with a noop too). Give the upgrade packet a moment to arrive.
+        time.sleep(0.05)
         poll_response = fetch(sio_server, f"?EIO=4&transport=polling&sid={sid}")
         assert poll_response.status_code == 400, (
             f"GET with the upgraded sid right after '5': HTTP {poll_response.status_code} "
