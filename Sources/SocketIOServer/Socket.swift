@@ -68,7 +68,7 @@ public final class Socket: Sendable {
     let connection: ClientConnection
     /// The event loop of the socket's connection (where its writes happen).
     let eventLoop: EventLoop
-    private let executor = OrderedExecutor()
+    private let executor: OrderedExecutor
     private let state = NIOLockedValueBox(State())
     /// The server's logger with the socket's id and namespace (made when logging: no copy per socket).
     private var logger: Logger {
@@ -83,6 +83,7 @@ public final class Socket: Sendable {
         self.namespace = namespace
         self.connection = connection
         self.eventLoop = connection.eventLoop
+        self.executor = OrderedExecutor(eventLoop: connection.eventLoop)
         self.auth = auth
         self.issued = issued
     }
