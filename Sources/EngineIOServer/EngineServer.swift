@@ -20,7 +20,13 @@ public final class EngineServer: Sendable {
     }
 
     private let connectionHandler = NIOLockedValueBox<ConnectionHandler?>(nil)
-    private let flushCoalescers = NIOLockedValueBox<[ObjectIdentifier: FlushCoalescer]>([:])
+    private let loopServices = NIOLockedValueBox<[ObjectIdentifier: LoopServices]>([:])
+
+    /// What the sessions of one event loop share.
+    struct LoopServices {
+        let flushCoalescer: FlushCoalescer
+        let heartbeatScheduler: HeartbeatScheduler
+    }
 
     /// Creates a server with `configuration`, logging to `logger`.
     public init(configuration: EngineServerConfiguration = .init(), logger: Logger = Logger(label: "engine.io")) {
@@ -48,12 +54,19 @@ public final class EngineServer: Sendable {
     }
 
     /// The flush coalescer of `eventLoop`, made on first use.
-    func flushCoalescer(for eventLoop: EventLoop) -> FlushCoalescer {
-        self.flushCoalescers.withLockedValue { coalescers in
-            if let existing = coalescers[ObjectIdentifier(eventLoop)] { return existing }
-            let coalescer = FlushCoalescer(eventLoop: eventLoop)
-            coalescers[ObjectIdentifier(eventLoop)] = coalescer
-            return coalescer
+    func loopServices(for eventLoop: EventLoop) -> LoopServices {
+        self.loopServices.withLockedValue { services in
+            if let existing = services[ObjectIdentifier(eventLoop)] { return existing }
+            let created = LoopServices(
+                flushCoalescer: FlushCoalescer(eventLoop: eventLoop),
+                heartbeatScheduler: HeartbeatScheduler(
+                    eventLoop: eventLoop,
+                    pingInterval: self.configuration.pingInterval,
+                    pingTimeout: self.configuration.pingTimeout
+                )
+            )
+            services[ObjectIdentifier(eventLoop)] = created
+            return created
         }
     }
 

@@ -33,18 +33,21 @@ public final class EngineSocket: @unchecked Sendable {
 
     private let server: EngineServer
     private let flushCoalescer: FlushCoalescer
-    private let configuration: EngineServerConfiguration
+    private let heartbeatScheduler: HeartbeatScheduler
+    /// This session's place in its loop's heartbeat queues (see `HeartbeatScheduler`).
+    var heartbeat = HeartbeatScheduler.Link()
+    /// The server's configuration (read through the server: not copied into every session).
+    private var configuration: EngineServerConfiguration { self.server.configuration }
     private var state: State = .open
     private var transport: Transport
     private var probe: WebSocketTransport?
-    private var outbox: CircularBuffer<EngineFrame> = CircularBuffer(initialCapacity: 4)
+    /// Frames waiting for the transport (an empty array costs no allocation while the session is idle).
+    private var outbox: [EngineFrame] = []
     /// Bytes waiting in the outbox.
     private var outboxBytes = 0
     private var flushScheduled = false
     private var pendingPoll: EventLoopPromise<EngineHTTPAnswer>?
     private var postInProgress = false
-    private var pingTask: Scheduled<Void>?
-    private var pingTimeoutTask: Scheduled<Void>?
     private var upgradeTimeoutTask: Scheduled<Void>?
     private var discardTask: Scheduled<Void>?
     /// When the pong for the last ping is due (nil while no ping waits for its pong).
@@ -61,8 +64,9 @@ public final class EngineSocket: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.handshake = handshake
         self.server = server
-        self.flushCoalescer = server.flushCoalescer(for: eventLoop)
-        self.configuration = server.configuration
+        let loopServices = server.loopServices(for: eventLoop)
+        self.flushCoalescer = loopServices.flushCoalescer
+        self.heartbeatScheduler = loopServices.heartbeatScheduler
         self.transport = webSocket.map { .webSocket($0) } ?? .polling
     }
 
@@ -168,8 +172,8 @@ public final class EngineSocket: @unchecked Sendable {
         guard !self.outbox.isEmpty else { return }
         switch self.transport {
         case .webSocket(let webSocket):
-            let frames = Array(self.outbox)
-            self.outbox.removeAll(keepingCapacity: true)
+            let frames = self.outbox
+            self.outbox = []
             self.outboxBytes = 0
             webSocket.write(frames, close: false, from: self.eventLoop)
             if webSocket.channel.eventLoop === self.eventLoop, !webSocket.channel.isWritable,
@@ -218,18 +222,21 @@ public final class EngineSocket: @unchecked Sendable {
     }
 
     private func schedulePing() {
-        self.pingTask?.cancel()
-        self.pingTask = self.eventLoop.scheduleTask(in: self.configuration.pingInterval) { [weak self] in
-            guard let self, self.state == .open else { return }
-            self.enqueue(.ping)
-            self.pongDeadline = .now() + self.configuration.pingTimeout
-            self.pingTimeoutTask?.cancel()
-            self.pingTimeoutTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
-                guard let self, self.state == .open else { return }
-                self.logger.debug("engine.io session closed: no pong within pingTimeout")
-                self.finish(reason: .pingTimeout)
-            }
-        }
+        self.heartbeatScheduler.schedulePing(self)
+    }
+
+    /// The heartbeat scheduler's call: time to ping; the pong is due within pingTimeout.
+    func heartbeatPingDue() {
+        guard self.state == .open else { return }
+        self.enqueue(.ping)
+        self.pongDeadline = self.heartbeatScheduler.awaitPong(self)
+    }
+
+    /// The heartbeat scheduler's call: no pong came within pingTimeout.
+    func heartbeatPongMissed() {
+        guard self.state == .open else { return }
+        self.logger.debug("engine.io session closed: no pong within pingTimeout")
+        self.finish(reason: .pingTimeout)
     }
 
     /// Closes from the server side: flush, then a close packet, then the transport.
@@ -237,9 +244,9 @@ public final class EngineSocket: @unchecked Sendable {
         guard self.state == .open else { return }
         switch self.transport {
         case .webSocket(let webSocket):
-            var frames = Array(self.outbox)
+            var frames = self.outbox
+            self.outbox = []
             frames.append(EngineFrame(.close))
-            self.outbox.removeAll()
             self.outboxBytes = 0
             webSocket.write(frames, close: true, from: self.eventLoop)
             self.finish(reason: reason)
@@ -268,8 +275,7 @@ public final class EngineSocket: @unchecked Sendable {
         guard self.state != .closed else { return }
         let wasOpen = self.state == .open
         self.state = .closed
-        self.pingTask?.cancel()
-        self.pingTimeoutTask?.cancel()
+        self.heartbeatScheduler.remove(self)
         self.upgradeTimeoutTask?.cancel()
         self.discardTask?.cancel()
         self.outbox.removeAll()
@@ -306,8 +312,6 @@ public final class EngineSocket: @unchecked Sendable {
         case .message:
             self.delegate?.engineSocket(self, didReceive: packet.isBinary ? .binary(packet.payload) : .text(packet.payload))
         case .pong:
-            self.pingTimeoutTask?.cancel()
-            self.pingTimeoutTask = nil
             self.pongDeadline = nil
             self.schedulePing()
         case .close:

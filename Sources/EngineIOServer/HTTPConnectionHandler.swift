@@ -253,7 +253,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         EngineHandshakeRequest(
             uri: head.uri,
             target: RequestTarget(head.uri),
-            headers: head.headers,
+            // A copy sized to fit: the decoder's header array reserves room for many more headers, and the
+            // session keeps these for its whole life (`socket.handshake.headers`).
+            headers: HTTPHeaders(head.headers.map { ($0.name, $0.value) }),
             remoteAddress: context.channel.remoteAddress,
             isSecure: self.isSecure,
             time: .now(),

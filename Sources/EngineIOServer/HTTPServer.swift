@@ -28,6 +28,10 @@ public final class HTTPServer: Sendable {
         /// A connection that sends nothing for this long while idle between requests, or in the middle
         /// of one (a slow or stalled client), is closed. Long-polling GETs waiting for data are not idle.
         public var idleTimeout: TimeAmount
+        /// The size of a connection's first read buffer. NIO keeps one read buffer per connection, sized
+        /// adaptively from what reads return (growing up to 64 KiB for large messages, shrinking back):
+        /// starting small keeps idle real-time connections, whose messages are mostly tiny, cheap.
+        public var initialReadBufferSize: Int
 
         /// Creates a configuration.
         public init(
@@ -37,7 +41,8 @@ public final class HTTPServer: Sendable {
             maxRequestBodySize: Int = 1 << 20,
             backlog: Int32 = 4096,
             maxHeaderSize: Int = 16 << 10,
-            idleTimeout: TimeAmount = .seconds(60)
+            idleTimeout: TimeAmount = .seconds(60),
+            initialReadBufferSize: Int = 512
         ) {
             self.host = host
             self.port = port
@@ -46,6 +51,7 @@ public final class HTTPServer: Sendable {
             self.backlog = backlog
             self.maxHeaderSize = maxHeaderSize
             self.idleTimeout = idleTimeout
+            self.initialReadBufferSize = initialReadBufferSize
         }
     }
 
@@ -101,6 +107,14 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(
+                    minimum: 64,
+                    initial: min(max(64, self.configuration.initialReadBufferSize), 64 << 10),
+                    maximum: 64 << 10
+                )
+            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

@@ -2,12 +2,31 @@ import NIOConcurrencyHelpers
 import SocketIOCore
 
 /// The default adapter: rooms in this process's memory; broadcasts reach this node's sockets only.
+///
+/// Every socket is in the room named after its id; that membership is implied rather than stored (one
+/// flag per socket), so a socket in no other room costs no set at all: two single-member sets per socket
+/// would otherwise be most of what the adapter holds.
 public final class InMemoryAdapter: Adapter {
+    private struct Membership {
+        /// The rooms joined, apart from the socket's own.
+        var rooms: Set<String> = []
+        /// Whether the socket is in the room named after its id (until it leaves it).
+        var inOwnRoom = false
+    }
+
     private struct State {
-        /// room → socket ids
+        /// room → socket ids, without the sockets' own rooms
         var rooms: [String: Set<String>] = [:]
         /// socket id → rooms
-        var sids: [String: Set<String>] = [:]
+        var sids: [String: Membership] = [:]
+
+        /// Calls `body` with every member of `room`.
+        func forEachMember(of room: String, _ body: (String) -> Void) {
+            if self.sids[room]?.inOwnRoom == true { body(room) }
+            if let members = self.rooms[room] {
+                for id in members where id != room { body(id) }
+            }
+        }
     }
 
     /// The namespace whose rooms this adapter keeps.
@@ -21,22 +40,32 @@ public final class InMemoryAdapter: Adapter {
 
     public func addAll(_ id: String, rooms: Set<String>) {
         self.state.withLockedValue { state in
-            state.sids[id, default: []].formUnion(rooms)
-            for room in rooms { state.rooms[room, default: []].insert(id) }
+            var membership = state.sids.removeValue(forKey: id) ?? Membership()
+            for room in rooms {
+                if room == id {
+                    membership.inOwnRoom = true
+                } else if membership.rooms.insert(room).inserted {
+                    state.rooms[room, default: []].insert(id)
+                }
+            }
+            state.sids[id] = membership
         }
     }
 
     public func del(_ id: String, room: String) {
         self.state.withLockedValue { state in
-            state.sids[id]?.remove(room)
-            Self.remove(id, from: room, in: &state)
+            if room == id {
+                state.sids[id]?.inOwnRoom = false
+            } else if state.sids[id]?.rooms.remove(room) != nil {
+                Self.remove(id, from: room, in: &state)
+            }
         }
     }
 
     public func delAll(_ id: String) {
         self.state.withLockedValue { state in
-            guard let rooms = state.sids.removeValue(forKey: id) else { return }
-            for room in rooms { Self.remove(id, from: room, in: &state) }
+            guard let membership = state.sids.removeValue(forKey: id) else { return }
+            for room in membership.rooms { Self.remove(id, from: room, in: &state) }
         }
     }
 
@@ -47,42 +76,53 @@ public final class InMemoryAdapter: Adapter {
     }
 
     public func socketRooms(_ id: String) -> Set<String>? {
-        self.state.withLockedValue { $0.sids[id] }
+        self.state.withLockedValue { state in
+            guard let membership = state.sids[id] else { return nil }
+            var rooms = membership.rooms
+            if membership.inOwnRoom { rooms.insert(id) }
+            return rooms
+        }
     }
 
     public var rooms: [String: Set<String>] {
-        self.state.withLockedValue { $0.rooms }
+        self.state.withLockedValue { state in
+            var rooms = state.rooms
+            for (id, membership) in state.sids where membership.inOwnRoom { rooms[id, default: []].insert(id) }
+            return rooms
+        }
     }
 
     /// The local sockets `options` selects: members of any target room (each once), minus members of any
     /// excepted room.
     public func targets(_ options: BroadcastOptions) -> [Socket] {
-        let ids: [String] = self.state.withLockedValue { state in
-            let excluded: Set<String>
-            if options.except.isEmpty {
-                excluded = []
-            } else {
-                excluded = options.except.reduce(into: Set<String>()) { result, room in
-                    if let members = state.rooms[room] { result.formUnion(members) }
-                }
-            }
+        self.namespace.localSockets(self.targetIDs(options))
+    }
+
+    /// The ids of the sockets `options` selects.
+    func targetIDs(_ options: BroadcastOptions) -> [String] {
+        self.state.withLockedValue { state in
+            var excluded = Set<String>()
+            for room in options.except { state.forEachMember(of: room) { excluded.insert($0) } }
             var result: [String] = []
             if options.rooms.isEmpty {
                 result.reserveCapacity(state.sids.count)
                 for id in state.sids.keys where !excluded.contains(id) { result.append(id) }
-            } else if options.rooms.count == 1, let members = state.rooms[options.rooms.first!] {
-                result.reserveCapacity(members.count)
-                for id in members where !excluded.contains(id) { result.append(id) }
+            } else if options.rooms.count == 1 {
+                let room = options.rooms.first!
+                result.reserveCapacity(state.rooms[room]?.count ?? 1)
+                state.forEachMember(of: room) { id in
+                    if !excluded.contains(id) { result.append(id) }
+                }
             } else {
                 var seen = Set<String>()
                 for room in options.rooms {
-                    guard let members = state.rooms[room] else { continue }
-                    for id in members where !excluded.contains(id) && seen.insert(id).inserted { result.append(id) }
+                    state.forEachMember(of: room) { id in
+                        if !excluded.contains(id) && seen.insert(id).inserted { result.append(id) }
+                    }
                 }
             }
             return result
         }
-        return self.namespace.localSockets(ids)
     }
 
     public func broadcast(_ packet: SocketPacket, options: BroadcastOptions) {

@@ -39,7 +39,9 @@ public final class Socket: Sendable {
 
     private struct State {
         var connected = false
-        var handlers: [String: [Handler]] = [:]
+        /// Event handlers in registration order: a flat list is smaller than a dictionary of lists for the
+        /// handful of events a socket usually has, and is scanned without hashing.
+        var handlers: [(event: String, handler: Handler)] = []
         var anyHandlers: [(ListenerID, AnyHandler)] = []
         var outgoingHandlers: [(ListenerID, AnyHandler)] = []
         var middlewares: [StoredMiddleware] = []
@@ -107,12 +109,12 @@ public final class Socket: Sendable {
 
     /// Handles the event `event` with a synchronous handler (run on the event loop).
     public func on(_ event: String, _ handler: @escaping SyncEventHandler) {
-        self.state.withLockedValue { $0.handlers[event, default: []].append(.sync(handler)) }
+        self.state.withLockedValue { $0.handlers.append((event, .sync(handler))) }
     }
 
     /// Handles the event `event` with an asynchronous handler; events still run one at a time, in order.
     public func on(_ event: String, _ handler: @escaping EventHandler) {
-        self.state.withLockedValue { $0.handlers[event, default: []].append(.async(handler)) }
+        self.state.withLockedValue { $0.handlers.append((event, .async(handler))) }
     }
 
     /// Handles the event `event`, decoding its first argument as `T`; an argument that does not decode
@@ -125,7 +127,7 @@ public final class Socket: Sendable {
 
     /// Removes every handler of `event`.
     public func off(_ event: String) {
-        self.state.withLockedValue { _ = $0.handlers.removeValue(forKey: event) }
+        self.state.withLockedValue { $0.handlers.removeAll { $0.event == event } }
     }
 
     /// Adds a listener called with every incoming event, before the event's own handlers.
@@ -370,9 +372,10 @@ public final class Socket: Sendable {
         let arguments = Array(packet.arguments)
         let ack = packet.ackId.map { SocketAck(id: $0, socket: self) }
         self.executor.submit { [self] in
-            let (middlewares, anyHandlers, handlers) = self.state.withLockedValue { state in
-                (state.middlewares, state.anyHandlers, state.handlers[event] ?? [])
+            let (middlewares, anyHandlers, table) = self.state.withLockedValue { state in
+                (state.middlewares, state.anyHandlers, state.handlers)
             }
+            let handlers = table.lazy.filter { $0.event == event }.map(\.handler)
             let allSync =
                 handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
                 && middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
@@ -390,6 +393,7 @@ public final class Socket: Sendable {
                 for case .sync(let handler) in handlers { handler(arguments, ack) }
                 return nil
             }
+            let handlerList = Array(handlers)
             return {
                 for middleware in middlewares {
                     do {
@@ -404,7 +408,7 @@ public final class Socket: Sendable {
                     }
                 }
                 for (_, listener) in anyHandlers { listener(event, arguments) }
-                for handler in handlers {
+                for handler in handlerList {
                     switch handler {
                     case .sync(let handler):
                         handler(arguments, ack)

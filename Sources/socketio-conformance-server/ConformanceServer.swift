@@ -28,6 +28,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Flag(name: .customLong("websocket-echo"), help: "Run a plain WebSocket echo server at / (permessage-deflate on), for Autobahn.")
     var webSocketEcho = false
 
+    @Flag(help: "Serve only the benchmark events (bench-broadcast, echo, join, emit-to), as benchmarks/python_server.py does.")
+    var bench = false
+
     @Flag(help: "No per-connection logs.")
     var quiet = false
 
@@ -113,7 +116,11 @@ struct ConformanceServer: AsyncParsableCommand {
                 ),
                 logger: Logger(label: "socket.io")
             )
-            try SocketIOFixture.install(on: io)
+            if bench {
+                BenchFixture.install(on: io)
+            } else {
+                try SocketIOFixture.install(on: io)
+            }
             try await redisAdapter?.waitUntilConnected()
             engineServer = io.engine
             application = io.httpHandler()

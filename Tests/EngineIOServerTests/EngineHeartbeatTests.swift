@@ -54,7 +54,47 @@ import Testing
             // poll again and stay silent: the timeout must not leave this GET hanging
             let answer = try await connection.request("GET", uri)
             #expect(answer.status == 200)
+            // (the GET is answered as the session ends; the close is logged right after, on the server's loop)
+            try await server.log.waitUntil("the ping timeout") { !$0.closeReasons(of: sid).isEmpty }
             #expect(server.log.closeReasons(of: sid) == ["ping timeout"])
+        }
+    }
+
+    /// Sessions share one heartbeat queue per event loop: silent ones anywhere in it time out while the
+    /// ones around them, which answer every ping, stay open.
+    @Test func silentSessionsAmongLiveOnesTimeOutAlone() async throws {
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .seconds(1))) { server in
+            var sessions: [(sid: String, connection: TestConnection, silent: Bool)] = []
+            for index in 0..<6 {
+                let connection = try await server.connect()
+                let (sid, _, _) = try await server.handshake(on: connection)
+                sessions.append((sid, connection, index % 2 == 1))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for session in sessions {
+                    let uri = server.path("EIO=4&transport=polling&sid=\(session.sid)")
+                    group.addTask {
+                        let rounds = session.silent ? 1 : 4
+                        for _ in 0..<rounds {
+                            let ping = try await session.connection.request("GET", uri)
+                            #expect(ping.text == "2")
+                            if !session.silent {
+                                let pong = try await session.connection.request("POST", uri, body: "3")
+                                #expect(pong.text == "ok")
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for session in sessions where session.silent {
+                try await server.log.waitUntil("the ping timeout of \(session.sid)") { !$0.closeReasons(of: session.sid).isEmpty }
+                #expect(server.log.closeReasons(of: session.sid) == ["ping timeout"])
+            }
+            for session in sessions where !session.silent {
+                #expect(server.log.closeReasons(of: session.sid).isEmpty)
+            }
+            #expect(server.engine.clientsCount == 3)
         }
     }
 }

@@ -27,4 +27,25 @@ import Testing
         adapter.delAll("unknown")
         #expect(adapter.rooms == ["a": ["a"]])
     }
+
+    @Test func ownRoomsAreImpliedButBehaveLikeRooms() {
+        let adapter = InMemoryAdapter(namespace: io.of("/rooms-\(#line)"))
+        adapter.addAll("a", rooms: ["a"])
+        adapter.addAll("b", rooms: ["b", "red"])
+        adapter.addAll("c", rooms: ["c", "red", "a"])  // a room named after another socket
+        #expect(adapter.rooms == ["a": ["a", "c"], "b": ["b"], "c": ["c"], "red": ["b", "c"]])
+        #expect(Set(adapter.targetIDs(BroadcastOptions(rooms: ["a"]))) == ["a", "c"])
+        #expect(Set(adapter.targetIDs(BroadcastOptions())) == ["a", "b", "c"])
+        #expect(Set(adapter.targetIDs(BroadcastOptions(except: ["b"]))) == ["a", "c"], "socket.broadcast from b")
+        #expect(Set(adapter.targetIDs(BroadcastOptions(rooms: ["red", "a"], except: ["c"]))) == ["a", "b"])
+        #expect(adapter.targetIDs(BroadcastOptions(rooms: ["red", "a", "b"])).count == 3, "each socket once")
+        // Leaving one's own room (allowed, as in Node.js).
+        adapter.del("a", room: "a")
+        #expect(adapter.socketRooms("a") == [])
+        #expect(adapter.targetIDs(BroadcastOptions(rooms: ["a"])) == ["c"])
+        #expect(Set(adapter.targetIDs(BroadcastOptions())) == ["a", "b", "c"], "still in the namespace")
+        adapter.delAll("c")
+        #expect(adapter.rooms == ["b": ["b"], "red": ["b"]])
+        #expect(adapter.targetIDs(BroadcastOptions(rooms: ["a"])).isEmpty)
+    }
 }
