@@ -95,7 +95,20 @@ public final class InMemoryAdapter: Adapter {
     /// The local sockets `options` selects: members of any target room (each once), minus members of any
     /// excepted room.
     public func targets(_ options: BroadcastOptions) -> [Socket] {
-        self.namespace.localSockets(self.targetIDs(options))
+        if options.rooms.isEmpty {
+            // Everyone: straight from the namespace's list, in connection order (as Node.js delivers).
+            return self.namespace.localSockets(excluding: self.excludedIDs(options))
+        }
+        return self.namespace.localSockets(self.targetIDs(options))
+    }
+
+    private func excludedIDs(_ options: BroadcastOptions) -> Set<String> {
+        guard !options.except.isEmpty else { return [] }
+        return self.state.withLockedValue { state in
+            var excluded = Set<String>()
+            for room in options.except { state.forEachMember(of: room) { excluded.insert($0) } }
+            return excluded
+        }
     }
 
     /// The ids of the sockets `options` selects.

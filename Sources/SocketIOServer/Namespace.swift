@@ -11,7 +11,7 @@ public final class Namespace: Sendable {
     public typealias Middleware = @Sendable (Socket) async throws -> Void
 
     private struct State {
-        var sockets: [String: Socket] = [:]
+        var sockets = SocketRegistry<Socket>()
         var connectionHandlers: [ConnectionHandler] = []
         var middlewares: [Middleware] = []
         var children: [Namespace] = []
@@ -40,7 +40,7 @@ public final class Namespace: Sendable {
     public var adapter: Adapter { self.adapterBox.withLockedValue { $0! } }
 
     /// The connected sockets of this node, by id.
-    public var sockets: [String: Socket] { self.state.withLockedValue { $0.sockets } }
+    public var sockets: [String: Socket] { self.state.withLockedValue { $0.sockets.dictionary } }
 
     /// The namespaces created from this dynamic namespace.
     public var children: [Namespace] { self.state.withLockedValue { $0.children } }
@@ -136,6 +136,11 @@ public final class Namespace: Sendable {
         }
     }
 
+    /// Every local socket in connection order, but those whose id is in `excluded`.
+    func localSockets(excluding excluded: Set<String>) -> [Socket] {
+        self.state.withLockedValue { $0.sockets.inOrder(excluding: excluded) }
+    }
+
     /// The middlewares to run for a new socket: a dynamic parent's first.
     var allMiddlewares: [Middleware] {
         (self.parent?.allMiddlewares ?? []) + self.state.withLockedValue { $0.middlewares }
@@ -147,13 +152,11 @@ public final class Namespace: Sendable {
     }
 
     func add(_ socket: Socket) {
-        self.state.withLockedValue { $0.sockets[socket.id] = socket }
+        self.state.withLockedValue { $0.sockets.add(socket) }
     }
 
     func remove(_ socket: Socket) {
-        self.state.withLockedValue { state in
-            if state.sockets[socket.id] === socket { state.sockets[socket.id] = nil }
-        }
+        self.state.withLockedValue { $0.sockets.remove(socket) }
     }
 }
 

@@ -479,3 +479,5 @@ public final class Socket: Sendable {
         }
     }
 }
+
+extension Socket: Identifiable {}

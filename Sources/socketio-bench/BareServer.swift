@@ -8,8 +8,9 @@ import NIOWebSocket
 /// connection); one starting with `E` is echoed. It marks what NIO and the kernel cost by themselves.
 enum BareServer {
     final class Registry: @unchecked Sendable {
-        // Only touched on the single event loop of the server.
-        var channels: [ObjectIdentifier: Channel] = [:]
+        // Only touched on the single event loop of the server. In connection order, as Socket.IO servers
+        // deliver broadcasts to everyone (the benchmark's sender, connected last, gets its copy last).
+        var channels: [Channel] = []
     }
 
     final class Handler: ChannelInboundHandler {
@@ -20,11 +21,12 @@ enum BareServer {
         init(registry: Registry) { self.registry = registry }
 
         func handlerAdded(context: ChannelHandlerContext) {
-            self.registry.channels[ObjectIdentifier(context.channel)] = context.channel
+            self.registry.channels.append(context.channel)
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            self.registry.channels[ObjectIdentifier(context.channel)] = nil
+            let channel = context.channel
+            self.registry.channels.removeAll { $0 === channel }
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -37,7 +39,7 @@ enum BareServer {
             guard let kind = payload.readInteger(as: UInt8.self) else { return }
             let out = WebSocketFrame(fin: true, opcode: .text, data: payload)
             if kind == UInt8(ascii: "B") {
-                for channel in self.registry.channels.values { channel.writeAndFlush(out, promise: nil) }
+                for channel in self.registry.channels { channel.writeAndFlush(out, promise: nil) }
             } else {
                 context.writeAndFlush(self.wrapOutboundOut(out), promise: nil)
             }
