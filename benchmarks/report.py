@@ -50,9 +50,12 @@ cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d:
 lines += [
     f"Machine: {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.",
     "Servers pinned to core 0, the load generator (`socketio-bench`) to core 1 (`taskset`). Medians of interleaved",
-    "repeats. `swift` is this project's server (`socketio-conformance-server --quiet`, release build), `bare` the",
+    "repeats. `swift` is this project's server (`socketio-conformance-server --bench --quiet`, release build: the",
+    "benchmark events registered per socket in the connection handler, as an application would), `bare` the",
     "bare SwiftNIO WebSocket loop (no Socket.IO semantics, one prebuilt frame per delivery), `python` the",
-    "python-socketio server in aiohttp mode (`benchmarks/python_server.py`). Reproduce: `scripts/bench`.",
+    "python-socketio server in aiohttp mode (`benchmarks/python_server.py`, the same four events). `swift-fixture`",
+    "(memory only) is our server with the full interop fixture: about 25 handlers per socket.",
+    "Reproduce: `scripts/bench`.",
     "",
     "## Broadcast (one sender, N receivers)",
     "",
@@ -89,10 +92,11 @@ for label in labels:
     if key in groups:
         lines.append(f"| {label} | {fmt(median(key, 'deliveries_per_s'))} | {fmt(median(key, 'p50_us'))} | {fmt(median(key, 'p99_us'))} | {fmt(median(key, 'server_cpu_us_per_delivery'), 2)} |")
 
+memory_labels = labels + ["swift-fixture"]
 lines += ["", "## Idle connections (memory)", "", "| clients | server | RSS after (MiB) | bytes per connection | handshakes/s |", "|---|---|---|---|---|"]
 connect_counts = sorted({k[2] for k in groups if k[0] == "connect"})
 for clients in connect_counts:
-    for label in labels:
+    for label in memory_labels:
         key = ("connect", label, clients, None, None)
         if key in groups:
             rss = median(key, "rss_after")
@@ -100,14 +104,46 @@ for clients in connect_counts:
 
 # slope of RSS over connection counts, per server
 lines += ["", "Slope of RSS over connections (least squares, bytes per connection):", ""]
-for label in labels:
+slopes = {}
+for label in memory_labels:
     points = [(c, median(("connect", label, c, None, None), "rss_after")) for c in connect_counts]
     points = [(c, r) for c, r in points if r]
     if len(points) >= 2:
         mean_x = statistics.mean(c for c, _ in points)
         mean_y = statistics.mean(r for _, r in points)
         slope = sum((c - mean_x) * (r - mean_y) for c, r in points) / sum((c - mean_x) ** 2 for c, _ in points)
+        slopes[label] = slope
         lines.append(f"- {label}: {slope:,.0f} B per connection")
+
+# The issue's targets, computed from the medians above.
+lines += ["", "## Targets (computed from this run)", "", "| target | figure | met |", "|---|---|---|"]
+
+
+def verdict(ok):
+    return "–" if ok is None else ("yes" if ok else "**no**")
+
+
+for clients in counts:
+    one = median(("broadcast", "swift", clients, 1, 0), "server_cpu_us_per_delivery")
+    bare_one = median(("broadcast", "bare", clients, 1, 0), "server_cpu_us_per_delivery")
+    burst = median(("broadcast", "swift", clients, 16, 0), "server_cpu_us_per_delivery")
+    if one and bare_one:
+        lines.append(f"| broadcast CPU/delivery within 1.2x of bare, one at a time, {clients} clients | {one / bare_one:.2f}x ({one:.2f} vs {bare_one:.2f} µs) | {verdict(one / bare_one <= 1.2)} |")
+    if burst and bare_one:
+        lines.append(f"| broadcast CPU/delivery below bare with 16 in flight, {clients} clients | {burst / bare_one:.2f}x ({burst:.2f} µs) | {verdict(burst < bare_one)} |")
+    p99 = median(("broadcast", "swift", clients, 1, 0), "p99_us")
+    python_p50 = median(("broadcast", "python", clients, 1, 0), "p50_us")
+    if p99 and python_p50:
+        lines.append(f"| p99 latency below python-socketio's p50, one at a time, {clients} clients | {p99 / 1000:,.1f} ms vs {python_p50 / 1000:,.1f} ms | {verdict(p99 < python_p50)} |")
+echo = median(("echo", "swift", 100, None, None), "server_cpu_us_per_round_trip")
+bare_echo = median(("echo", "bare", 100, None, None), "server_cpu_us_per_round_trip")
+if echo and bare_echo:
+    lines.append(f"| echo CPU/round trip within 1.25x of bare | {echo / bare_echo:.2f}x ({echo:.2f} vs {bare_echo:.2f} µs) | {verdict(echo / bare_echo <= 1.25)} |")
+if "swift" in slopes and "bare" in slopes:
+    lines.append(
+        f"| idle memory at most 1.3x bare (RSS slope) | {slopes['swift'] / slopes['bare']:.2f}x ({slopes['swift']:,.0f} vs {slopes['bare']:,.0f} B) | "
+        f"{verdict(slopes['swift'] / slopes['bare'] <= 1.3)} |"
+    )
 
 os.makedirs(args.out, exist_ok=True)
 

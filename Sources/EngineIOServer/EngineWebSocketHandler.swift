@@ -18,7 +18,9 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     private var upgraded = false
     /// Writes pre-framed broadcast frames past the WebSocket handlers.
     let rawWriter = RawFrameWriter()
-    private weak var messageHandler: WebSocketMessageHandler?
+    /// The message handler of the same pipeline (held strongly: it never refers back to this handler,
+    /// and a weak reference would cost a side table per connection and a check on every write).
+    private var messageHandler: WebSocketMessageHandler?
     private var compressionThreshold = Int.max
 
     init() {}
@@ -45,6 +47,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.messageHandler = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -133,7 +136,9 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
             }
             context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
         }
-        context.flush()
+        // Flushed from the bottom of the pipeline: none of the WebSocket handlers holds writes back, so
+        // the flush need not visit each of them on the way down.
+        if !self.rawWriter.flush() { context.flush() }
         if close {
             self.closed = true
             context.close(promise: nil)

@@ -7,8 +7,9 @@ import NIOCore
 /// its last ping (due `pingTimeout` after the ping). Both delays are the server's constants, so each
 /// queue is ordered by due time simply by appending: the queues are intrusive doubly-linked lists
 /// threaded through the sessions themselves (O(1) to add and to remove, no allocation), and the loop's
-/// timer only ever needs to wake for the head of each. Due sessions are handled in batches: the timer
-/// fires a little after the head is due (`slack`), taking every session due by then.
+/// timer only ever needs to wake for the head of each. The timers fire when the head is due; pings due
+/// within the next few milliseconds (`pingLookahead`) go out in the same batch, a little early, which
+/// the protocol allows (a client only minds pings that come late). Pong deadlines are exact.
 ///
 /// Confined to its event loop: every method must be called there.
 final class HeartbeatScheduler: @unchecked Sendable {
@@ -36,15 +37,15 @@ final class HeartbeatScheduler: @unchecked Sendable {
     let eventLoop: EventLoop
     private let pingInterval: TimeAmount
     private let pingTimeout: TimeAmount
-    private let slack: TimeAmount
+    private let pingLookahead: TimeAmount
     private var pings = List()
     private var pongs = List()
 
-    init(eventLoop: EventLoop, pingInterval: TimeAmount, pingTimeout: TimeAmount, slack: TimeAmount = .milliseconds(10)) {
+    init(eventLoop: EventLoop, pingInterval: TimeAmount, pingTimeout: TimeAmount, pingLookahead: TimeAmount = .milliseconds(5)) {
         self.eventLoop = eventLoop
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
-        self.slack = slack
+        self.pingLookahead = pingLookahead
     }
 
     /// The session's next ping is due `pingInterval` from now.
@@ -108,9 +109,9 @@ final class HeartbeatScheduler: @unchecked Sendable {
     private func armTimer(for queue: Queue) {
         let list = queue == .ping ? self.pings : self.pongs
         guard let head = list.head else { return }
-        if let timerDue = list.timerDue, timerDue <= head.heartbeat.due + self.slack { return }
+        if let timerDue = list.timerDue, timerDue <= head.heartbeat.due { return }
         list.timer?.cancel()
-        let fireAt = head.heartbeat.due + self.slack
+        let fireAt = head.heartbeat.due
         let timer = self.eventLoop.scheduleTask(deadline: fireAt) { self.fire(queue) }
         switch queue {
         case .ping:
@@ -136,7 +137,8 @@ final class HeartbeatScheduler: @unchecked Sendable {
             return
         }
         let now = NIODeadline.now()
-        while let head = queue == .ping ? self.pings.head : self.pongs.head, head.heartbeat.due <= now {
+        let horizon = queue == .ping ? now + self.pingLookahead : now
+        while let head = queue == .ping ? self.pings.head : self.pongs.head, head.heartbeat.due <= horizon {
             self.remove(head)
             if queue == .ping { head.heartbeatPingDue() } else { head.heartbeatPongMissed() }
         }

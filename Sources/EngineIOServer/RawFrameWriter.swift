@@ -21,6 +21,13 @@ final class RawFrameWriter: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    /// Flushes the connection from the front of the pipeline; false when the handler is not in a pipeline.
+    func flush() -> Bool {
+        guard let context = self.context else { return false }
+        context.flush()
+        return true
+    }
+
     /// Writes complete frame bytes (not flushed); false when the handler is not in a pipeline.
     func write(_ frame: ByteBuffer) -> Bool {
         guard let context = self.context else { return false }

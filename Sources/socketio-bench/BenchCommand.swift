@@ -43,6 +43,7 @@ struct TargetOptions: ParsableArguments {
         }
         for worker in workers {
             guard let line = worker.readLine(), line.hasPrefix("ready") else { throw BenchError("a worker failed to start") }
+            worker.clients = Int(line.dropFirst("ready ".count)) ?? 0
         }
         return workers
     }
@@ -121,7 +122,17 @@ struct BroadcastRunner {
         try await Task.sleep(for: .milliseconds(200))
         let cpuBefore = self.target.probe?.cpuMicros()
         let started = Date()
-        try await sender.run(count: self.messages, inFlight: self.inFlight, padding: padding, rooms: self.rooms, bare: self.target.bare)
+        // One at a time means each broadcast reaches every receiver before the next is sent: the sender's
+        // own copy only says the server has written it, and the receivers (on the load generator's single
+        // core) may still be reading, which would queue the next broadcast behind the previous one and
+        // measure the load generator's backlog instead of the server's latency.
+        var pace: (@Sendable (Int) async -> Void)? = nil
+        if self.inFlight == 1 && self.rooms == 0 {
+            pace = { received in
+                for worker in workers { worker.waitForDeliveries(received * worker.clients) }
+            }
+        }
+        try await sender.run(count: self.messages, inFlight: self.inFlight, padding: padding, rooms: self.rooms, bare: self.target.bare, pace: pace)
         // The receivers may lag behind the sender: wait until every delivery arrived (or none arrives
         // any more for a second, bounded to a minute).
         let expected = self.messages * (self.rooms > 0 ? self.target.clients / self.rooms : self.target.clients)

@@ -19,19 +19,28 @@ enum BenchClock {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
-    /// The number after the first `"t":` in a frame.
+    /// The number after the first `"t":` in a frame (a plain byte scan: the load generator must cost
+    /// far less per message than the servers it measures).
     static func timestamp(in text: ByteBuffer) -> UInt64? {
-        let view = text.readableBytesView
-        guard let marker = view.firstRange(of: "\"t\":".utf8) else { return nil }
-        var value: UInt64 = 0
-        var index = marker.upperBound
-        var digits = 0
-        while index < view.endIndex, view[index] >= UInt8(ascii: "0"), view[index] <= UInt8(ascii: "9") {
-            value = value &* 10 &+ UInt64(view[index] &- UInt8(ascii: "0"))
-            index += 1
-            digits += 1
+        text.withUnsafeReadableBytes { bytes -> UInt64? in
+            let count = bytes.count
+            var index = 0
+            while index + 4 <= count {
+                if bytes[index] == UInt8(ascii: "\""), bytes[index + 1] == UInt8(ascii: "t"), bytes[index + 2] == UInt8(ascii: "\""),
+                    bytes[index + 3] == UInt8(ascii: ":")
+                {
+                    var value: UInt64 = 0
+                    var digit = index + 4
+                    while digit < count, bytes[digit] >= UInt8(ascii: "0"), bytes[digit] <= UInt8(ascii: "9") {
+                        value = value &* 10 &+ UInt64(bytes[digit] &- UInt8(ascii: "0"))
+                        digit += 1
+                    }
+                    return digit > index + 4 ? value : nil
+                }
+                index += 1
+            }
+            return nil
         }
-        return digits > 0 ? value : nil
     }
 }
 
@@ -42,6 +51,8 @@ final class BenchStats: Sendable {
         var closed = 0
         var failed = 0
         var delivered = 0
+        /// Someone waiting until `delivered` reaches a count (`waitForDeliveries`).
+        var waiter: (count: Int, continuation: CheckedContinuation<Void, Never>)?
         var latency = Histogram<UInt64>(lowestDiscernibleValue: 1_000, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
@@ -52,10 +63,36 @@ final class BenchStats: Sendable {
     func failed() { self.state.withLockedValue { $0.failed += 1 } }
 
     func delivered(latencyNanos: UInt64) {
-        self.state.withLockedValue { state in
+        let reached = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             state.delivered += 1
             _ = state.latency.record(max(1_000, latencyNanos))
+            guard let waiter = state.waiter, state.delivered >= waiter.count else { return nil }
+            state.waiter = nil
+            return waiter.continuation
         }
+        reached?.resume()
+    }
+
+    /// Returns once `count` deliveries were recorded since the last reset, or after `timeout`.
+    func waitForDeliveries(_ count: Int, timeout: Duration) async {
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            let expired = self.state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                guard let waiter = state.waiter, waiter.count == count else { return nil }
+                state.waiter = nil
+                return waiter.continuation
+            }
+            expired?.resume()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = self.state.withLockedValue { state -> Bool in
+                if state.delivered >= count { return true }
+                state.waiter = (count, continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        timer.cancel()
     }
 
     var connectedCount: Int { self.state.withLockedValue { $0.connected } }

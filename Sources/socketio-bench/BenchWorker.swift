@@ -6,7 +6,8 @@ import NIOPosix
 ///
 /// Protocol with the coordinator (stdin/stdout, one line each): the worker prints `ready <n>` once its
 /// clients are connected; it then reads commands: `reset` (forget deliveries), `echo` (every client
-/// starts an echo loop), `report` (print a `WorkerReport` as JSON), `quit`.
+/// starts an echo loop), `report` (print a `WorkerReport` as JSON), `wait N` (print `done` once N deliveries
+/// arrived since the last reset, or after 5 seconds), `quit`.
 struct BenchWorker {
     var target: BenchTarget
     var clients: Int
@@ -68,6 +69,10 @@ struct BenchWorker {
             case "report":
                 let data = try JSONEncoder().encode(stats.snapshot)
                 Self.say(String(decoding: data, as: UTF8.self))
+            case _ where line.hasPrefix("wait "):
+                let count = Int(line.dropFirst(5)) ?? 0
+                await stats.waitForDeliveries(count, timeout: .seconds(5))
+                Self.say("done")
             case "quit":
                 try? await group.shutdownGracefully()
                 return

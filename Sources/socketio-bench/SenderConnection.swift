@@ -64,8 +64,17 @@ final class SenderConnection: @unchecked Sendable {
     }
 
     /// Sends `count` broadcasts with `inFlight` outstanding; with rooms, round-robin over `r0`... (the
-    /// sender joins them all first).
-    func run(count: Int, inFlight: Int, padding: String, rooms: Int, bare: Bool, fixedRoom: String? = nil) async throws {
+    /// sender joins them all first). `pace`, when given, is awaited after each of the sender's own copies
+    /// (with the number received so far) before the next broadcast leaves.
+    func run(
+        count: Int,
+        inFlight: Int,
+        padding: String,
+        rooms: Int,
+        bare: Bool,
+        fixedRoom: String? = nil,
+        pace: (@Sendable (Int) async -> Void)? = nil
+    ) async throws {
         func room(_ index: Int) -> String? { fixedRoom ?? (rooms > 0 ? "r\(index % rooms)" : nil) }
         var sent = 0
         var received = 0
@@ -75,6 +84,7 @@ final class SenderConnection: @unchecked Sendable {
         }
         for await _ in self.deliveries {
             received += 1
+            if let pace { await pace(received) }
             if received >= count { break }
             if sent < count {
                 self.send(self.frame(padding: padding, room: room(sent), bare: bare))

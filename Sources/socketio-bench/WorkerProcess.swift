@@ -6,6 +6,8 @@ final class WorkerProcess: @unchecked Sendable {
     private let input = Pipe()
     private let output = Pipe()
     private var buffer = Data()
+    /// The clients the worker connected (from its `ready` line).
+    var clients = 0
 
     init(arguments: [String]) throws {
         self.process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -37,6 +39,12 @@ final class WorkerProcess: @unchecked Sendable {
         self.send("report")
         guard let line = self.readLine() else { throw BenchError("worker exited") }
         return try JSONDecoder().decode(WorkerReport.self, from: Data(line.utf8))
+    }
+
+    /// Blocks until the worker has seen `count` deliveries since the last reset (or gave up waiting).
+    func waitForDeliveries(_ count: Int) {
+        self.send("wait \(count)")
+        _ = self.readLine()
     }
 
     func quit() {
