@@ -20,6 +20,9 @@ REQUIREMENTS="$ROOT/Tests/Interop/requirements.txt"
 DEBIAN_PACKAGES="${DEBIAN_PACKAGES:-redis-server nginx}"  # the cluster tests (Tests/Interop/test_cluster_*.py, SocketIORedisTests)
 # chromium + chromium-driver: the browser tests (Tests/Interop/test_browser_*.py, headless, via Selenium)
 DEBIAN_PACKAGES="$DEBIAN_PACKAGES chromium chromium-driver"
+# nodejs + node-socket.io-parser: the official Socket.IO packet encoder/decoder, driven over Node's own
+# WebSocket client (Tests/Interop/test_official_parser.py)
+DEBIAN_PACKAGES="$DEBIAN_PACKAGES nodejs node-socket.io-parser"
 
 log() { printf '[setup-peers] %s\n' "$*"; }
 die() { printf '[setup-peers] ERROR: %s\n' "$*" >&2; exit 1; }
