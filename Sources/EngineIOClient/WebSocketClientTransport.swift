@@ -197,7 +197,12 @@ private final class WebSocketUpgradeRequestHandler: ChannelInboundHandler, Remov
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // A refused upgrade: the response follows.
         if error is NIOHTTPClientUpgradeError { return }
-        self.upgraded.fail(EngineClientError.webSocketUpgradeFailed(status: self.responseHead.map { Int($0.status.code) }))
+        if let status = self.responseHead.map({ Int($0.status.code) }) {
+            self.upgraded.fail(EngineClientError.webSocketUpgradeFailed(status: status))
+        } else {
+            // No response yet: the connection itself failed (a TLS handshake that did not verify, a reset).
+            self.upgraded.fail(EngineClientError.connection("\(error)"))
+        }
         context.close(promise: nil)
     }
 

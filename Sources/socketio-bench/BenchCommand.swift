@@ -22,6 +22,8 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Clients (receivers / echoers / idle connections).") var clients: Int = 1000
     @Option(help: "Worker processes holding the clients (each process may hold < 20,000 sockets).") var processes: Int = 1
     @Option(help: "Client source addresses 127.0.0.1 ... 127.0.0.N, spread over the workers.") var sourceIPs: Int = 4
+    @Option(help: "Offset of the first source address (127.0.0.<1+offset>...): successive runs may use fresh addresses, so that no connection waits on a port still in TIME_WAIT from the previous run.")
+    var sourceIPOffset: Int = 0
     @Option(help: "PID of the server, for CPU and memory figures from /proc.") var serverPid: Int32?
     @Option(help: "A label for the JSON line (e.g. 'swift', 'python', 'bare').") var label = "server"
 
@@ -36,7 +38,7 @@ struct TargetOptions: ParsableArguments {
             let count = min(perWorker, self.clients - first)
             var arguments = ["--host", self.host, "--port", String(self.port), "--clients", String(count), "--role", role.rawValue,
                              "--rooms", String(rooms), "--first-index", String(first),
-                             "--source-ip", "127.0.0.\(1 + index % max(1, self.sourceIPs))"]
+                             "--source-ip", "127.0.0.\(1 + (self.sourceIPOffset + index % max(1, self.sourceIPs)) % 250)"]
             if self.bare { arguments.append("--bare") }
             workers.append(try WorkerProcess(arguments: arguments))
             first += count

@@ -2,7 +2,7 @@
 //
 //   socketio-cli URL [--namespace /x] [--auth JSON] [--query k=v]... [--header k=v]...
 //                [--transports polling,websocket] [--path /socket.io/] [--emit EVENT JSON-ARRAY]... [--ack]
-//                [--listen EVENT]... [--count N] [--timeout SECONDS] [--stdin] [--reconnect] [--insecure]
+//                [--listen EVENT]... [--count N] [--timeout SECONDS] [--stdin] [--reconnect] [--insecure | --ca-file PEM]
 //                [--reply JSON-ARRAY] [--retries N] [--ack-timeout MS] [--reconnection-delay MS]
 //                [--reconnection-delay-max MS] [--randomization-factor F] [--verbose]
 //
@@ -18,16 +18,18 @@ import Darwin
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import SocketIOClient
 
 let usage = """
     usage: socketio-cli URL [--namespace /x] [--auth JSON] [--query k=v]... [--header k=v]...
                         [--transports polling,websocket] [--path /socket.io/] [--emit EVENT JSON-ARRAY]... [--ack]
-                        [--listen EVENT]... [--count N] [--timeout SECONDS] [--stdin] [--reconnect] [--insecure]
+                        [--listen EVENT]... [--count N] [--timeout SECONDS] [--stdin] [--reconnect] [--insecure | --ca-file PEM]
                         [--reply JSON-ARRAY] [--retries N] [--ack-timeout MS] [--reconnection-delay MS]
                         [--reconnection-delay-max MS] [--randomization-factor F] [--verbose]
       --reply answers the server's acknowledgement requests; --verbose prints the Manager's events as JSON lines
-      on standard error; --stdin reads further emits as lines `EVENT [JSON-ARRAY]`.
+      on standard error; --stdin reads further emits as lines `EVENT [JSON-ARRAY]`; --ca-file trusts the
+      certificates of a PEM file (instead of the system's) for https/wss; --insecure trusts any.
       Binary arguments are written {"$binary":"<base64>"} in JSON-ARRAY and printed the same way.
     """
 
@@ -47,6 +49,7 @@ struct Arguments {
     var stdin = false
     var reconnect = false
     var insecure = false
+    var caFile: String?
     var reply: [JSONValue]?
     var retries = 0
     var ackTimeout: Double?
@@ -152,6 +155,8 @@ func parseArguments() -> Arguments {
             result.reconnect = true
         case "--insecure", "-k":
             result.insecure = true
+        case "--ca-file":
+            result.caFile = value(for: argument)
         case "--reply":
             result.reply = parseJSONArray(value(for: argument), what: "--reply")
         case "--retries":
@@ -213,6 +218,14 @@ if let auth = arguments.auth { options.auth = .value(auth) }
 if arguments.insecure {
     var tls = ClientTLSConfiguration.makeClientConfiguration()
     tls.certificateVerification = .none
+    options.tlsConfiguration = tls
+} else if let caFile = arguments.caFile {
+    var tls = ClientTLSConfiguration.makeClientConfiguration()
+    do {
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+    } catch {
+        fail("--ca-file: \(error)")
+    }
     options.tlsConfiguration = tls
 }
 options.autoConnect = false

@@ -35,15 +35,16 @@ def wait_port(port: int, timeout: float = 20) -> None:
 class Server:
     """A server process: kind "python" (swiftclient_server.py) or "swift" (socketio-conformance-server)."""
 
-    def __init__(self, kind: str, port: int | None = None):
+    def __init__(self, kind: str, port: int | None = None, tls: tuple[str, str] | None = None):
         self.kind = kind
         self.port = port or free_port()
+        self.tls = tls  # (certificate, key) PEM files: serve HTTPS/WSS
         self.proc: subprocess.Popen | None = None
         self.start()
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     def start(self) -> None:
         if self.kind == "python":
@@ -51,6 +52,8 @@ class Server:
         else:
             binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
             cmd = [binary, "--host", HOST, "--port", str(self.port), "--quiet"]
+        if self.tls:
+            cmd += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
 

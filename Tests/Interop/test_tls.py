@@ -31,3 +31,27 @@ def test_socketio_over_tls(certificate, transports, monkeypatch):
         client.disconnect()
     finally:
         stop(proc)
+
+
+@pytest.mark.parametrize("kind", ["python", "swift"])
+@pytest.mark.parametrize("transports", ["websocket", "polling", "polling,websocket"])
+def test_swift_client_over_tls_verifies_the_server(certificate, kind, transports):
+    """Our client (socketio-cli) over HTTPS/WSS to the python-socketio server (aiohttp with an ssl context)
+    and to ours, trusting only the self-signed certificate: events with acks and binary arrive; without
+    that trust the certificate is refused."""
+    from swiftclient_support import Server, run_cli
+
+    cert, key = certificate
+    server = Server(kind, tls=(cert, key))
+    try:
+        code, lines, err = run_cli(server.url, "--transports", transports, "--ca-file", cert,
+                                   "--emit", "echo", '["over tls", {"$binary": "AAH/"}]', "--ack",
+                                   "--count", "0", "--timeout", "15")
+        assert code == 0, err
+        assert lines == [{"ack": "echo", "args": ["over tls", {"$binary": "AAH/"}]}]
+        # The system's roots do not include our certificate: the handshake fails, clearly.
+        code, _, err = run_cli(server.url, "--transports", transports, "--count", "0", "--timeout", "5")
+        assert code == 1
+        assert "connect_error" in err and "CERTIFICATE_VERIFY_FAILED" in err, err
+    finally:
+        server.kill()
