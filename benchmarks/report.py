@@ -173,7 +173,7 @@ def plot(field, title, filename, in_flight=1, ylabel=""):
 plot("deliveries_per_s", "Broadcast: delivered messages per second", "bench-deliveries.png", ylabel="msgs/s")
 plot("p99_us", "Broadcast: p99 latency", "bench-p99.png", ylabel="µs")
 plt.figure(figsize=(7, 4))
-for label in labels:
+for label in memory_labels:
     xs = [c for c in connect_counts if median(("connect", label, c, None, None), "rss_after")]
     ys = [median(("connect", label, c, None, None), "rss_after") / 1048576 for c in xs]
     if xs:
