@@ -38,26 +38,15 @@ enum SocketIOFixture {
         socket.onError { error in
             socket.emit("error", ["message": .string("\(error)")])
         }
+        BenchFixture.installEvents(socket, io: io)  // echo, join, emit-to, bench-broadcast
         socket.on("message") { args, _ in
             socket.emit("message-back", arguments: args)
         }
         socket.on("message-with-ack") { args, ack in
             ack?.send(args)
         }
-        socket.on("echo") { args, ack in
-            ack?.send(args)
-        }
-        socket.on("join") { args, ack in
-            if let room = args.first?.stringValue { socket.join(room) }
-            ack?()
-        }
         socket.on("leave") { args, ack in
             if let room = args.first?.stringValue { socket.leave(room) }
-            ack?()
-        }
-        socket.on("emit-to") { args, ack in
-            guard args.count >= 2, let room = args[0].stringValue, let event = args[1].stringValue else { return }
-            io.to(room).emit(event, arguments: Array(args.dropFirst(2)))
             ack?()
         }
         socket.on("emit-to-many") { args, ack in
@@ -79,9 +68,6 @@ enum SocketIOFixture {
             guard let event = args.first?.stringValue else { return }
             io.emit(event, arguments: Array(args.dropFirst()))
             ack?()
-        }
-        socket.on("bench-broadcast") { args, _ in
-            io.emit("bench", arguments: args)
         }
         socket.on("disconnect-room") { args, ack in
             if let room = args.first?.stringValue { io.in(room).disconnectSockets(close: true) }
