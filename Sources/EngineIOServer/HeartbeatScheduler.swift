@@ -13,15 +13,16 @@ import NIOCore
 ///
 /// Confined to its event loop: every method must be called there.
 final class HeartbeatScheduler: @unchecked Sendable {
-    enum Queue: UInt8 {
-        case none
+    enum Queue {
+        /// Waiting for the next ping.
         case ping
+        /// Waiting for the pong to the last ping.
         case pong
     }
 
     /// Links a session into one of the queues; stored in the session.
     struct Link {
-        var queue: Queue = .none
+        var queue: Queue?
         var due: NIODeadline = .uptimeNanoseconds(0)
         var next: EngineSocket?
         unowned(unsafe) var previous: EngineSocket?
@@ -30,8 +31,8 @@ final class HeartbeatScheduler: @unchecked Sendable {
     private struct List {
         var head: EngineSocket?
         unowned(unsafe) var tail: EngineSocket?
-        var timer: Scheduled<Void>?
-        var timerDue: NIODeadline?
+        /// The timer armed for this queue and when it fires.
+        var timer: (task: Scheduled<Void>, due: NIODeadline)?
     }
 
     let eventLoop: EventLoop
@@ -46,6 +47,16 @@ final class HeartbeatScheduler: @unchecked Sendable {
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout
         self.pingLookahead = pingLookahead
+    }
+
+    private subscript(queue: Queue) -> List {
+        get { queue == .ping ? self.pings : self.pongs }
+        set {
+            switch queue {
+            case .ping: self.pings = newValue
+            case .pong: self.pongs = newValue
+            }
+        }
     }
 
     /// The session's next ping is due `pingInterval` from now.
@@ -64,11 +75,11 @@ final class HeartbeatScheduler: @unchecked Sendable {
     /// Takes the session out of whichever queue it is in.
     func remove(_ session: EngineSocket) {
         self.eventLoop.assertInEventLoop()
-        switch session.heartbeat.queue {
-        case .none: return
-        case .ping: Self.unlink(session, from: &self.pings)
-        case .pong: Self.unlink(session, from: &self.pongs)
-        }
+        guard let queue = session.heartbeat.queue else { return }
+        let next = session.heartbeat.next
+        let previous = session.heartbeat.previous
+        if let previous { previous.heartbeat.next = next } else { self[queue].head = next }
+        if let next { next.heartbeat.previous = previous } else { self[queue].tail = previous }
         session.heartbeat = Link()
     }
 
@@ -76,82 +87,38 @@ final class HeartbeatScheduler: @unchecked Sendable {
         self.remove(session)
         session.heartbeat.queue = queue
         session.heartbeat.due = due
-        switch queue {
-        case .ping:
-            Self.append(session, to: &self.pings)
-            self.armTimer(for: .ping)
-        case .pong:
-            Self.append(session, to: &self.pongs)
-            self.armTimer(for: .pong)
-        case .none:
-            break
-        }
-    }
-
-    private static func append(_ session: EngineSocket, to list: inout List) {
-        if let tail = list.tail {
+        if let tail = self[queue].tail {
             tail.heartbeat.next = session
             session.heartbeat.previous = tail
         } else {
-            list.head = session
+            self[queue].head = session
         }
-        list.tail = session
-    }
-
-    private static func unlink(_ session: EngineSocket, from list: inout List) {
-        let next = session.heartbeat.next
-        let previous = session.heartbeat.previous
-        if let previous { previous.heartbeat.next = next } else { list.head = next }
-        if let next { next.heartbeat.previous = previous } else { list.tail = previous }
+        self[queue].tail = session
+        self.armTimer(for: queue)
     }
 
     /// Makes sure the queue's timer fires for its head (the earliest due session).
     private func armTimer(for queue: Queue) {
-        let list = queue == .ping ? self.pings : self.pongs
-        guard let head = list.head else { return }
-        if let timerDue = list.timerDue, timerDue <= head.heartbeat.due { return }
-        list.timer?.cancel()
-        let fireAt = head.heartbeat.due
-        let timer = self.eventLoop.scheduleTask(deadline: fireAt) { self.fire(queue) }
-        switch queue {
-        case .ping:
-            self.pings.timer = timer
-            self.pings.timerDue = fireAt
-        case .pong:
-            self.pongs.timer = timer
-            self.pongs.timerDue = fireAt
-        case .none:
-            break
+        guard let head = self[queue].head else { return }
+        let due = head.heartbeat.due
+        if let timer = self[queue].timer {
+            if timer.due <= due { return }
+            timer.task.cancel()
         }
+        self[queue].timer = (self.eventLoop.scheduleTask(deadline: due) { self.fire(queue) }, due)
     }
 
     private func fire(_ queue: Queue) {
-        switch queue {
-        case .ping:
-            self.pings.timer = nil
-            self.pings.timerDue = nil
-        case .pong:
-            self.pongs.timer = nil
-            self.pongs.timerDue = nil
-        case .none:
-            return
-        }
+        self[queue].timer = nil
         let now = NIODeadline.now()
         let horizon = queue == .ping ? now + self.pingLookahead : now
-        while let head = queue == .ping ? self.pings.head : self.pongs.head, head.heartbeat.due <= horizon {
+        while let head = self[queue].head, head.heartbeat.due <= horizon {
             self.remove(head)
-            if queue == .ping { head.heartbeatPingDue() } else { head.heartbeatPongMissed() }
+            switch queue {
+            case .ping: head.heartbeatPingDue()
+            case .pong: head.heartbeatPongMissed()
+            }
         }
         self.armTimer(for: queue)
-    }
-
-    /// Stops the timers (the server's sessions are gone).
-    func cancelTimers() {
-        self.pings.timer?.cancel()
-        self.pongs.timer?.cancel()
-        self.pings.timer = nil
-        self.pongs.timer = nil
-        self.pings.timerDue = nil
-        self.pongs.timerDue = nil
     }
 }
