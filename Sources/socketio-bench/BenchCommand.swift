@@ -118,8 +118,16 @@ struct BroadcastRunner {
         let sender = try await SenderConnection.connect(target: self.target.target)
         let padding = String(repeating: "x", count: max(0, self.size - 40))
         if self.rooms > 0 { try await sender.join(rooms: self.rooms) }
-        // warm-up
+        // warm-up; the receivers may still be reading it when the sender has its own copies: wait until their
+        // count stops moving (bounded), so that none of it is counted in the measurement
         for _ in 0..<20 { try await sender.broadcast(padding: padding, room: self.rooms > 0 ? "r0" : nil, bare: self.target.bare) }
+        var settled = try self.target.merged(workers).delivered
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = try self.target.merged(workers).delivered
+            if now == settled { break }
+            settled = now
+        }
         for worker in workers { worker.send("reset") }
         try await Task.sleep(for: .milliseconds(200))
         let cpuBefore = self.target.probe?.cpuMicros()
