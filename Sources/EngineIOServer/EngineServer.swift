@@ -142,6 +142,6 @@ public final class EngineServer: Sendable {
     /// A long-polling POST for `sid`.
     func post(sid: String, from address: SocketAddress?, body: ByteBuffer, on eventLoop: EventLoop) -> EventLoopFuture<EngineHTTPAnswer> {
         guard let session = self.socket(id: sid, from: address) else { return eventLoop.makeSucceededFuture(.error(.unknownSessionID)) }
-        return session.eventLoop.submit { session.post(body: body) }.hop(to: eventLoop)
+        return session.eventLoop.flatSubmit { session.postAnswer(body: body) }.hop(to: eventLoop)
     }
 }

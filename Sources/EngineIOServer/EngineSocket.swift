@@ -52,6 +52,10 @@ public final class EngineSocket: @unchecked Sendable {
     private var discardTask: Scheduled<Void>?
     /// When the pong for the last ping is due (nil while no ping waits for its pong).
     private var pongDeadline: NIODeadline?
+    /// Whether reading from the client is held back (flow control, see `setReadingPaused(_:)`).
+    private var readingPaused = false
+    /// Long-polling POSTs whose answers wait until reading resumes.
+    private var heldPosts: [EventLoopPromise<EngineHTTPAnswer>] = []
 
     init(
         id: String,
@@ -117,7 +121,9 @@ public final class EngineSocket: @unchecked Sendable {
         self.close(reason: .forcedClose)
     }
 
-    func close(reason: EngineCloseReason) {
+    /// Closes the session as `close()` does, reporting `reason` to the delegate (e.g. `.sendBufferFull` for
+    /// a client cut for reading too slowly).
+    public func close(reason: EngineCloseReason) {
         if self.eventLoop.inEventLoop {
             self.closeFromServer(reason: reason)
         } else {
@@ -166,6 +172,46 @@ public final class EngineSocket: @unchecked Sendable {
         }
     }
 
+    /// The bytes queued for this client and not yet taken by the kernel: the outbox, plus what the
+    /// WebSocket channel holds back.
+    public var bufferedBytes: Int {
+        self.eventLoop.preconditionInEventLoop()
+        guard case .webSocket(let webSocket) = self.transport, webSocket.channel.eventLoop === self.eventLoop,
+            let buffered = try? webSocket.channel.syncOptions?.getOption(.bufferedWritableBytes)
+        else { return self.outboxBytes }
+        return self.outboxBytes + buffered
+    }
+
+    /// Holds back (or resumes) reading from the client: a WebSocket stops reading its socket, so that the
+    /// client's own TCP window fills; a long-polling POST is answered only once reading resumes, so that
+    /// the client sends no next one. What was already read is still handled.
+    public func setReadingPaused(_ paused: Bool) {
+        self.eventLoop.preconditionInEventLoop()
+        guard paused != self.readingPaused else { return }
+        self.readingPaused = paused
+        if case .webSocket(let webSocket) = self.transport { Self.setAutoRead(!paused, on: webSocket, from: self.eventLoop) }
+        if !paused { self.releaseHeldPosts() }
+    }
+
+    private static func setAutoRead(_ autoRead: Bool, on webSocket: WebSocketTransport, from loop: EventLoop) {
+        let channel = webSocket.channel
+        if channel.eventLoop === loop, let options = channel.syncOptions {
+            try? options.setOption(.autoRead, value: autoRead)
+        } else {
+            channel.setOption(.autoRead, value: autoRead).whenFailure { _ in }
+        }
+    }
+
+    private func releaseHeldPosts() {
+        let held = self.heldPosts
+        self.heldPosts = []
+        for post in held { post.succeed(.ok) }
+    }
+
+    private func notifyDrained() {
+        self.delegate?.engineSocketDidDrain(self)
+    }
+
     /// Hands the outbox to the transport, if it can take it now.
     private func flush() {
         self.flushScheduled = false
@@ -187,6 +233,7 @@ public final class EngineSocket: @unchecked Sendable {
             guard let poll = self.pendingPoll else { return }
             self.pendingPoll = nil
             poll.succeed(.text(self.takePollingPayload()))
+            self.notifyDrained()
         }
     }
 
@@ -280,6 +327,7 @@ public final class EngineSocket: @unchecked Sendable {
         self.discardTask?.cancel()
         self.outbox.removeAll()
         self.outboxBytes = 0
+        self.releaseHeldPosts()
         if let poll = self.pendingPoll {
             self.pendingPoll = nil
             poll.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
@@ -356,6 +404,7 @@ public final class EngineSocket: @unchecked Sendable {
         }
         if !self.outbox.isEmpty {
             answer.succeed(.text(self.takePollingPayload()))
+            self.notifyDrained()
         } else if self.probe != nil {
             // Upgrading: the client pauses polling; end this request at once.
             answer.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
@@ -373,6 +422,16 @@ public final class EngineSocket: @unchecked Sendable {
         guard case .polling = self.transport, self.probe == nil else { return }
         self.logger.debug("engine.io polling request closed by the client")
         self.finish(reason: .transportClose)
+    }
+
+    /// A long-polling POST carrying `body`, answered at once unless reading is held back (then once it
+    /// resumes).
+    func postAnswer(body: ByteBuffer) -> EventLoopFuture<EngineHTTPAnswer> {
+        let answer = self.post(body: body)
+        guard answer.status == .ok, self.readingPaused, self.state == .open else { return self.eventLoop.makeSucceededFuture(answer) }
+        let held = self.eventLoop.makePromise(of: EngineHTTPAnswer.self)
+        self.heldPosts.append(held)
+        return held.futureResult
     }
 
     /// A long-polling POST carrying `body`.
@@ -478,6 +537,10 @@ public final class EngineSocket: @unchecked Sendable {
             self.upgradeTimeoutTask?.cancel()
             self.probe = nil
             self.transport = .webSocket(probe)
+            if self.readingPaused {
+                Self.setAutoRead(false, on: probe, from: self.eventLoop)
+                self.releaseHeldPosts()
+            }
             EngineMetrics.pollingConnections.decrement()
             EngineMetrics.webSocketConnections.increment()
             if let poll = self.pendingPoll {
@@ -504,6 +567,13 @@ public final class EngineSocket: @unchecked Sendable {
             self.probe = nil
             probe.close(from: self.eventLoop)
         }
+    }
+
+    /// One of this session's WebSockets became writable again.
+    func webSocketDrained(_ id: ObjectIdentifier) {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.state == .open, case .webSocket(let active) = self.transport, active.id == id else { return }
+        self.notifyDrained()
     }
 
     /// One of this session's WebSockets closed.

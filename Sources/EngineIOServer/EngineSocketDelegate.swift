@@ -7,4 +7,12 @@ public protocol EngineSocketDelegate: AnyObject {
     func engineSocket(_ socket: EngineSocket, didReceive message: EngineMessage)
     /// The session ended; no call follows this one.
     func engineSocket(_ socket: EngineSocket, didCloseWith reason: EngineCloseReason)
+    /// What waited to be sent has (partly) left: the WebSocket became writable again, or a long-polling
+    /// GET took queued packets. ``EngineSocket/bufferedBytes`` tells how much is still waiting.
+    func engineSocketDidDrain(_ socket: EngineSocket)
+}
+
+extension EngineSocketDelegate {
+    /// Does nothing: a delegate that does not track what waits to be sent need not implement it.
+    public func engineSocketDidDrain(_ socket: EngineSocket) {}
 }

@@ -74,6 +74,18 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let session = self.session {
+            let id = ObjectIdentifier(self)
+            if session.eventLoop === context.eventLoop {
+                session.webSocketDrained(id)
+            } else {
+                session.eventLoop.execute { session.webSocketDrained(id) }
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Shutting down: the session sends its close packet; a WebSocket without one just closes.
         if event is ChannelShouldQuiesceEvent, self.session == nil { self.write([], close: true) }

@@ -50,10 +50,13 @@ public struct SocketPacket: Sendable, Hashable {
         SocketPacket(type: .connect, namespace: namespace, data: payload.map { .object($0) })
     }
 
-    /// The server's acceptance of a namespace connection, carrying the socket id: `0/nsp,{"sid":"…"}`.
+    /// The server's acceptance of a namespace connection, carrying the socket id, and with connection state
+    /// recovery the private session id: `0/nsp,{"sid":"…","pid":"…"}`.
     @inlinable
-    public static func connect(namespace: String = "/", sid: String) -> SocketPacket {
-        SocketPacket(type: .connect, namespace: namespace, data: ["sid": .string(sid)])
+    public static func connect(namespace: String = "/", sid: String, pid: String? = nil) -> SocketPacket {
+        var object: JSONObject = ["sid": .string(sid)]
+        if let pid { object["pid"] = .string(pid) }
+        return SocketPacket(type: .connect, namespace: namespace, data: .object(object))
     }
 
     /// A refused namespace connection: `{"message":…}` plus `"data"` when given.

@@ -78,11 +78,26 @@ public final class RedisAdapter: Adapter {
     public func broadcast(_ packet: SocketPacket, options: BroadcastOptions) {
         var packet = packet
         packet.namespace = self.namespace.name
-        if !options.local {
+        // A socket's own room is on one node only: an emit to a local socket (how `socket.emit` travels with
+        // connection state recovery on) need not reach the others.
+        if !options.local && !self.isLocalSocketRoom(options) {
             let message = RedisAdapterMessage.encodeBroadcast(uid: self.uid, packet: packet, options: options)
             self.publish(self.channels.broadcastChannel(rooms: options.rooms), message)
         }
         self.local.broadcast(packet, options: options)
+    }
+
+    private func isLocalSocketRoom(_ options: BroadcastOptions) -> Bool {
+        guard options.rooms.count == 1, let room = options.rooms.first else { return false }
+        return self.namespace.socket(withID: room) != nil
+    }
+
+    // MARK: Connection state recovery (this node's packets and sessions: a client recovers on the node it left)
+
+    public func persistSession(_ session: PersistedSession) { self.local.persistSession(session) }
+
+    public func restoreSession(pid: String, offset: String) async throws -> RestoredSession? {
+        try await self.local.restoreSession(pid: pid, offset: offset)
     }
 
     public func broadcastWithAck(

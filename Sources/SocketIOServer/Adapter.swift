@@ -38,6 +38,20 @@ public protocol Adapter: AnyObject, Sendable {
     func disconnectSockets(_ options: BroadcastOptions, close: Bool)
     /// Sends an event to the other nodes' namespace; with `timeout`, waits for their acknowledgements.
     func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmountMilliseconds?) async throws -> [JSONValue]
+
+    /// Connection state recovery: keeps the session of a socket that disconnected for a reason that may
+    /// be recovered, until the recovery window ends.
+    func persistSession(_ session: PersistedSession)
+    /// Connection state recovery: takes the session `pid` back, with every packet sent after `offset` that
+    /// it would have received; nil when the session is unknown or expired, or `offset` is too old.
+    func restoreSession(pid: String, offset: String) async throws -> RestoredSession?
+}
+
+extension Adapter {
+    /// Keeps nothing: an adapter without a packet log cannot recover sessions.
+    public func persistSession(_ session: PersistedSession) {}
+    /// Recovers nothing.
+    public func restoreSession(pid: String, offset: String) async throws -> RestoredSession? { nil }
 }
 
 /// A duration in milliseconds (what crosses the wire between nodes).

@@ -18,6 +18,14 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
     private var connecting: Set<String> = []
     private var connectTimeout: Scheduled<Void>?
     private var closed = false
+    /// Flow control, as a publisher: how many congested recipients hold this connection's reading back.
+    private var readPauses = 0
+    /// Flow control, as a recipient: the publishers waiting for this client to drain.
+    private var waitingPublishers: [ClientConnection] = []
+    /// Flow control, as a recipient: the check that cuts this client if it takes nothing for stallTimeout.
+    private var stallCheck: Scheduled<Void>?
+    /// The bytes waiting for this client at the last stall check.
+    private var bytesAtLastCheck = 0
     /// The server's logger with the session id (made when logging: no copy kept per connection).
     private var logger: Logger {
         var logger = self.server.logger
@@ -77,18 +85,90 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
     func engineSocket(_ socket: EngineSocket, didCloseWith reason: EngineCloseReason) {
         self.closed = true
         self.connectTimeout?.cancel()
+        self.releasePublishers()
         let sockets = self.sockets.values
         self.sockets.removeAll()
         for socket in sockets { socket.closed(reason: DisconnectReason(engine: reason)) }
+    }
+
+    func engineSocketDidDrain(_ socket: EngineSocket) {
+        guard !self.waitingPublishers.isEmpty, let flow = self.server.configuration.flowControl else { return }
+        if socket.bufferedBytes <= flow.highWaterMark / 2 { self.releasePublishers() }
+    }
+
+    // MARK: Flow control
+
+    /// Whether this connection's events are tracked as a publisher's (flow control on).
+    var flowControlled: Bool { self.server.configuration.flowControl != nil }
+
+    /// After a packet from `publisher`'s handler was queued for this client (on this loop): if too much
+    /// waits for this client, `publisher` is read no further until this client drains.
+    func checkCongestion(publisher: ClientConnection) {
+        // Cheap test first: a writable WebSocket holds less than the channel's own (small) high-water mark.
+        guard !self.engine.isWritable, let flow = self.server.configuration.flowControl, !self.closed else { return }
+        let buffered = self.engine.bufferedBytes
+        guard buffered > flow.highWaterMark else { return }
+        if !self.waitingPublishers.contains(where: { $0 === publisher }) {
+            self.waitingPublishers.append(publisher)
+            SocketIOMetrics.publishersPaused.increment()
+            publisher.eventLoop.executeOrRun { publisher.pauseReading() }
+        }
+        if self.stallCheck == nil {
+            self.bytesAtLastCheck = buffered
+            self.scheduleStallCheck(flow.stallTimeout)
+        }
+    }
+
+    private func scheduleStallCheck(_ timeout: TimeAmount) {
+        self.stallCheck = self.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self else { return }
+            self.stallCheck = nil
+            guard !self.waitingPublishers.isEmpty, !self.closed else { return }
+            let buffered = self.engine.bufferedBytes
+            if buffered < self.bytesAtLastCheck {
+                // Slow, but moving: publishers keep waiting for it.
+                self.bytesAtLastCheck = buffered
+                self.scheduleStallCheck(timeout)
+                return
+            }
+            SocketIOMetrics.stalledRecipients.increment()
+            self.logger.info(
+                "socket.io connection closed: client too slow (took nothing within flow control's stallTimeout while publishers waited)",
+                metadata: ["eio.buffered": "\(buffered)", "sio.waiting": "\(self.waitingPublishers.count)"]
+            )
+            self.engine.close(reason: .sendBufferFull)
+        }
+    }
+
+    /// This client drained (or is gone): the publishers that waited for it may go on.
+    private func releasePublishers() {
+        self.stallCheck?.cancel()
+        self.stallCheck = nil
+        let publishers = self.waitingPublishers
+        self.waitingPublishers = []
+        for publisher in publishers { publisher.eventLoop.executeOrRun { publisher.resumeReading() } }
+    }
+
+    private func pauseReading() {
+        self.readPauses += 1
+        if self.readPauses == 1 { self.engine.setReadingPaused(true) }
+    }
+
+    private func resumeReading() {
+        guard self.readPauses > 0 else { return }
+        self.readPauses -= 1
+        if self.readPauses == 0 { self.engine.setReadingPaused(false) }
     }
 
     // MARK: Namespaces
 
     private func connect(namespace name: String, auth: JSONValue?) {
         guard self.sockets[name] == nil, !self.connecting.contains(name) else {
-            // Like Node.js: a second CONNECT to a namespace is an invalid state that closes the connection.
-            self.logger.info("socket.io connection closed: CONNECT for a namespace already joined", metadata: ["sio.nsp": "\(name)"])
-            self.close(reason: .forcedServerClose)
+            // The official client sends CONNECT twice when `socket.connect()` is called on a socket that
+            // `manager.socket("/ns")` already connects. Node.js then makes a second socket and answers
+            // twice; here the socket of the first CONNECT serves both: the second is ignored, and the client,
+            // which waits for one answer, gets the first's (sent already, or when the middlewares are done).
+            self.logger.debug("second CONNECT for a namespace joined or joining ignored", metadata: ["sio.nsp": "\(name)"])
             return
         }
         let authValue = auth ?? .object(JSONObject())
@@ -99,16 +179,65 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         }
         self.connectTimeout?.cancel()
         self.connectTimeout = nil
-        let socket = Socket(
+        guard let recovery = self.server.configuration.connectionStateRecovery else {
+            self.admit(self.makeSocket(namespace, auth: authValue, restored: nil), restored: nil)
+            return
+        }
+        guard case .object(let object) = authValue, case .string(let pid)? = object["pid"], case .string(let offset)? = object["offset"] else {
+            self.admit(self.makeSocket(namespace, auth: authValue, restored: nil), restored: nil)
+            return
+        }
+        // A client coming back with `{pid, offset}`: the adapter may have its session.
+        self.connecting.insert(name)
+        let loop = self.eventLoop
+        let logger = self.logger
+        Task {
+            var restored: RestoredSession?
+            do {
+                restored = try await namespace.adapter.restoreSession(pid: pid, offset: offset)
+            } catch {
+                logger.info("connection state recovery failed", metadata: ["sio.nsp": "\(name)", "error": "\(error)"])
+            }
+            let session = restored
+            loop.execute {
+                self.connecting.remove(name)
+                guard !self.closed else {
+                    // Gone again before it could be given back: keep it for the next attempt.
+                    if let session { namespace.adapter.persistSession(session.session) }
+                    return
+                }
+                let socket = self.makeSocket(namespace, auth: authValue, restored: session)
+                if session != nil {
+                    SocketIOMetrics.recoveredSockets.increment()
+                    self.logger.debug("connection state recovered", metadata: ["sio.nsp": "\(name)", "sio.sid": "\(socket.id)"])
+                }
+                if session != nil && recovery.skipMiddlewares {
+                    self.finishConnect(socket, restored: session)
+                } else {
+                    self.admit(socket, restored: session)
+                }
+            }
+        }
+    }
+
+    private func makeSocket(_ namespace: Namespace, auth: JSONValue, restored: RestoredSession?) -> Socket {
+        Socket(
             id: SessionID.make(),
             namespace: namespace,
             connection: self,
-            auth: authValue,
-            issued: Int64(Date().timeIntervalSince1970 * 1000)
+            auth: auth,
+            issued: Int64(Date().timeIntervalSince1970 * 1000),
+            pid: self.server.configuration.connectionStateRecovery == nil ? nil : SessionID.make(),
+            restored: restored?.session
         )
-        let middlewares = namespace.allMiddlewares
+    }
+
+    /// Runs the namespace's middlewares, then connects the socket or sends the refusal.
+    private func admit(_ socket: Socket, restored: RestoredSession?) {
+        let name = socket.namespace.name
+        let middlewares = socket.namespace.allMiddlewares
         if middlewares.isEmpty {
-            self.finishConnect(socket)
+            self.finishConnect(socket, restored: restored)
             return
         }
         self.connecting.insert(name)
@@ -135,16 +264,18 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
                     self.logger.debug("CONNECT refused by middleware", metadata: ["sio.nsp": "\(name)", "sio.message": "\(refusal.message)"])
                     self.send(EncodedMessages(.connectError(namespace: name, message: refusal.message, data: refusal.data)).frames)
                 } else {
-                    self.finishConnect(socket)
+                    self.finishConnect(socket, restored: restored)
                 }
             }
         }
     }
 
-    private func finishConnect(_ socket: Socket) {
+    /// Connects the socket: the CONNECT answer, then (recovered) the packets it missed, then its handlers.
+    private func finishConnect(_ socket: Socket, restored: RestoredSession?) {
         self.sockets[socket.namespace.name] = socket
         socket.namespace.add(socket)
-        socket.connect()
+        socket.connect(rooms: restored?.session.rooms ?? [])
+        for missed in restored?.missedPackets ?? [] { self.send(missed.frames) }
         socket.runConnectionHandlers(socket.namespace.allConnectionHandlers)
     }
 

@@ -27,6 +27,22 @@ public struct DisconnectReason: Hashable, Sendable, CustomStringConvertible {
     /// The underlying connection was closed by the server.
     public static let forcedClose = DisconnectReason("forced close")
 
+    /// The client read too slowly (more than `maxBufferedBytes` waited, or it took nothing for flow
+    /// control's `stallTimeout` while publishers waited for it).
+    public static let sendBufferFull = DisconnectReason("send buffer full")
+
+    /// Whether connection state recovery keeps the socket's session: the connection was lost or closed by
+    /// the server, not left by the client's or the server's own `disconnect()` (Node.js's list, plus
+    /// `send buffer full`: a client cut for reading too slowly may come back for what it missed).
+    public var isRecoverable: Bool {
+        switch self {
+        case .transportError, .transportClose, .forcedClose, .pingTimeout, .serverShuttingDown, .forcedServerClose, .sendBufferFull:
+            return true
+        default:
+            return false
+        }
+    }
+
     init(engine reason: EngineCloseReason) {
         self.name = reason.name
     }

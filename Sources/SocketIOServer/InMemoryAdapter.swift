@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import SocketIOCore
 
 /// The default adapter: rooms in this process's memory; broadcasts reach this node's sockets only.
@@ -32,10 +33,24 @@ public final class InMemoryAdapter: Adapter {
     /// The namespace whose rooms this adapter keeps.
     public unowned let namespace: Namespace
     private let state = NIOLockedValueBox(State())
+    /// Recent packets and disconnected sessions, when connection state recovery is on.
+    let recoveryLog: RecoveryLog?
 
     /// Creates the adapter of `namespace`.
     public init(namespace: Namespace) {
         self.namespace = namespace
+        guard let recovery = namespace.server.configuration.connectionStateRecovery else {
+            self.recoveryLog = nil
+            return
+        }
+        let log = RecoveryLog(configuration: recovery)
+        self.recoveryLog = log
+        // Expired sessions and packets go within a fraction of the window (packets also go as new ones come).
+        let interval = TimeAmount.nanoseconds(min(max(recovery.maxDisconnectionDuration.nanoseconds / 4, 1_000_000_000), 10_000_000_000))
+        namespace.server.eventLoopGroup.any().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak log] task in
+            guard let log else { return task.cancel() }
+            log.prune()
+        }
     }
 
     public func addAll(_ id: String, rooms: Set<String>) {
@@ -140,6 +155,14 @@ public final class InMemoryAdapter: Adapter {
 
     public func broadcast(_ packet: SocketPacket, options: BroadcastOptions) {
         let sockets = self.targets(options)
+        // With recovery on, an event without ack is kept with its offset even when no socket of this node
+        // is reached now (its recipients may be disconnected for a moment). Volatile packets are not kept.
+        if let log = self.recoveryLog, packet.isEvent, packet.ackId == nil, !options.volatile {
+            let encoded = log.record(packet, options: options)
+            guard !sockets.isEmpty else { return }
+            LocalDelivery.deliver(encoded, to: sockets, volatile: false)
+            return
+        }
         guard !sockets.isEmpty else { return }
         LocalDelivery.deliver(EncodedMessages(packet, compress: options.compress), to: sockets, volatile: options.volatile)
     }
@@ -185,5 +208,13 @@ public final class InMemoryAdapter: Adapter {
     public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmountMilliseconds?) async throws -> [JSONValue] {
         // One node: there is nobody else to tell.
         []
+    }
+
+    public func persistSession(_ session: PersistedSession) {
+        self.recoveryLog?.persist(session)
+    }
+
+    public func restoreSession(pid: String, offset: String) async throws -> RestoredSession? {
+        self.recoveryLog?.restore(pid: pid, offset: offset)
     }
 }

@@ -7,11 +7,13 @@ enum LocalDelivery {
         guard let first = sockets.first else { return }
         SocketIOMetrics.broadcasts.increment()
         SocketIOMetrics.recipients.increment(by: sockets.count)
+        // The connection whose handler is sending, slowed down by flow control if recipients are congested.
+        let publisher = PublishingConnection.current
         let firstLoop = first.eventLoop
         // The common case (one event loop, or every target on the same one): no grouping at all.
         if sockets.allSatisfy({ $0.eventLoop === firstLoop }) {
             firstLoop.executeOrRun {
-                for socket in sockets { socket.deliver(encoded, volatile: volatile) }
+                for socket in sockets { socket.deliver(encoded, volatile: volatile, publisher: publisher) }
             }
             return
         }
@@ -29,7 +31,7 @@ enum LocalDelivery {
         }
         for (loop, group) in zip(loops, groups) {
             loop.executeOrRun {
-                for socket in group { socket.deliver(encoded, volatile: volatile) }
+                for socket in group { socket.deliver(encoded, volatile: volatile, publisher: publisher) }
             }
         }
     }

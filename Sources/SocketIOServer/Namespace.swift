@@ -42,6 +42,9 @@ public final class Namespace: Sendable {
     /// The connected sockets of this node, by id.
     public var sockets: [String: Socket] { self.state.withLockedValue { $0.sockets.dictionary } }
 
+    /// The connected socket `id` of this node, if any (without copying the socket table).
+    public func socket(withID id: String) -> Socket? { self.state.withLockedValue { $0.sockets[id] } }
+
     /// The namespaces created from this dynamic namespace.
     public var children: [Namespace] { self.state.withLockedValue { $0.children } }
 

@@ -57,6 +57,11 @@ public final class Socket: Sendable {
     public let id: String
     /// The namespace the socket belongs to.
     public let namespace: Namespace
+    /// Whether this socket is a recovered one (connection state recovery): same id, rooms and `data` as
+    /// before the client's connection dropped, and the packets it missed were sent after its CONNECT answer.
+    public let recovered: Bool
+    /// The private session id (connection state recovery on), told to this client only.
+    let pid: String?
     /// The CONNECT packet's auth.
     private let auth: JSONValue
     /// When the socket connected, in milliseconds since 1970.
@@ -80,14 +85,17 @@ public final class Socket: Sendable {
         return logger
     }
 
-    init(id: String, namespace: Namespace, connection: ClientConnection, auth: JSONValue, issued: Int64) {
-        self.id = id
+    init(id: String, namespace: Namespace, connection: ClientConnection, auth: JSONValue, issued: Int64, pid: String? = nil, restored: PersistedSession? = nil) {
+        self.id = restored?.sid ?? id
+        self.pid = restored?.pid ?? pid
+        self.recovered = restored != nil
         self.namespace = namespace
         self.connection = connection
         self.eventLoop = connection.eventLoop
         self.executor = OrderedExecutor(eventLoop: connection.eventLoop)
         self.auth = auth
         self.issued = issued
+        if let restored { self.state.withLockedValue { $0.data = restored.data } }
     }
 
     /// The underlying Engine.IO session (Socket.IO's `socket.conn`).
@@ -291,12 +299,12 @@ public final class Socket: Sendable {
 
     // MARK: Internals
 
-    /// Marks the socket connected, joins its own room and tells the client.
-    func connect() {
+    /// Marks the socket connected, joins its own room (and a recovered socket's rooms) and tells the client.
+    func connect(rooms: Set<String> = []) {
         self.state.withLockedValue { $0.connected = true }
         SocketIOMetrics.sockets.increment()
-        self.namespace.adapter.addAll(self.id, rooms: [self.id])
-        self.sendPacket(.connect(namespace: self.namespace.name, sid: self.id))
+        self.namespace.adapter.addAll(self.id, rooms: rooms.union(CollectionOfOne(self.id)))
+        self.sendPacket(.connect(namespace: self.namespace.name, sid: self.id, pid: self.pid))
     }
 
     /// Runs the connection handlers in this socket's order, before any of its events.
@@ -312,13 +320,15 @@ public final class Socket: Sendable {
         self.connection.send(EncodedMessages(packet).frames)
     }
 
-    /// Writes an encoded packet shared by a broadcast. Called on the connection's event loop.
-    func deliver(_ encoded: EncodedMessages, volatile: Bool) {
+    /// Writes an encoded packet shared by a broadcast. Called on the connection's event loop. `publisher`
+    /// is the connection whose handler sent it, held back by flow control if this client is congested.
+    func deliver(_ encoded: EncodedMessages, volatile: Bool, publisher: ClientConnection? = nil) {
         if volatile && !self.connection.engine.isWritable {
             SocketIOMetrics.volatileDropped.increment()
             return
         }
         self.connection.send(encoded.frames)
+        if let publisher { self.connection.checkCongestion(publisher: publisher) }
     }
 
     func notifyOutgoing(_ event: String, _ arguments: [JSONValue]) {
@@ -371,54 +381,65 @@ public final class Socket: Sendable {
         guard let event = packet.eventName else { return }
         let arguments = Array(packet.arguments)
         let ack = packet.ackId.map { SocketAck(id: $0, socket: self) }
+        let connection = self.connection.flowControlled ? self.connection : nil
         self.executor.submit { [self] in
-            let (middlewares, anyHandlers, table) = self.state.withLockedValue { state in
-                (state.middlewares, state.anyHandlers, state.handlers)
-            }
-            let handlers = table.lazy.filter { $0.event == event }.map(\.handler)
-            let allSync =
-                handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
-                && middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
-            if allSync {
-                for case .sync(let middleware) in middlewares {
-                    do {
-                        try middleware(event, arguments)
-                    } catch {
-                        SocketIOMetrics.rejectedEvents.increment()
-                        self.reportError(error)
-                        return nil
-                    }
-                }
-                for (_, listener) in anyHandlers { listener(event, arguments) }
-                for case .sync(let handler) in handlers { handler(arguments, ack) }
+            guard let connection else { return self.dispatch(event, arguments, ack) }
+            guard let remainder = PublishingConnection.$current.withValue(connection, operation: { self.dispatch(event, arguments, ack) }) else {
                 return nil
             }
-            let handlerList = Array(handlers)
-            return {
-                for middleware in middlewares {
-                    do {
-                        switch middleware {
-                        case .sync(let middleware): try middleware(event, arguments)
-                        case .async(let middleware): try await middleware(event, arguments)
-                        }
-                    } catch {
-                        SocketIOMetrics.rejectedEvents.increment()
-                        self.reportError(error)
-                        return
-                    }
+            return { await PublishingConnection.$current.withValue(connection) { await remainder() } }
+        }
+    }
+
+    /// Runs the middlewares and handlers of one event: at once when they are all synchronous (returns nil),
+    /// else returns the asynchronous work.
+    private func dispatch(_ event: String, _ arguments: [JSONValue], _ ack: SocketAck?) -> (@Sendable () async -> Void)? {
+        let (middlewares, anyHandlers, table) = self.state.withLockedValue { state in
+            (state.middlewares, state.anyHandlers, state.handlers)
+        }
+        let handlers = table.lazy.filter { $0.event == event }.map(\.handler)
+        let allSync =
+            handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
+            && middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
+        if allSync {
+            for case .sync(let middleware) in middlewares {
+                do {
+                    try middleware(event, arguments)
+                } catch {
+                    SocketIOMetrics.rejectedEvents.increment()
+                    self.reportError(error)
+                    return nil
                 }
-                for (_, listener) in anyHandlers { listener(event, arguments) }
-                for handler in handlerList {
-                    switch handler {
-                    case .sync(let handler):
-                        handler(arguments, ack)
-                    case .async(let handler):
-                        do {
-                            try await handler(arguments, ack)
-                        } catch {
-                            self.logger.error("event handler failed", metadata: ["sio.event": "\(event)", "error": "\(error)"])
-                            self.reportError(error)
-                        }
+            }
+            for (_, listener) in anyHandlers { listener(event, arguments) }
+            for case .sync(let handler) in handlers { handler(arguments, ack) }
+            return nil
+        }
+        let handlerList = Array(handlers)
+        return {
+            for middleware in middlewares {
+                do {
+                    switch middleware {
+                    case .sync(let middleware): try middleware(event, arguments)
+                    case .async(let middleware): try await middleware(event, arguments)
+                    }
+                } catch {
+                    SocketIOMetrics.rejectedEvents.increment()
+                    self.reportError(error)
+                    return
+                }
+            }
+            for (_, listener) in anyHandlers { listener(event, arguments) }
+            for handler in handlerList {
+                switch handler {
+                case .sync(let handler):
+                    handler(arguments, ack)
+                case .async(let handler):
+                    do {
+                        try await handler(arguments, ack)
+                    } catch {
+                        self.logger.error("event handler failed", metadata: ["sio.event": "\(event)", "error": "\(error)"])
+                        self.reportError(error)
                     }
                 }
             }
@@ -463,20 +484,35 @@ public final class Socket: Sendable {
             pending.callback(.failure(.disconnected))
         }
         self.logger.debug("socket disconnected", metadata: ["sio.reason": "\(reason)"])
+        let persist = self.pid != nil && reason.isRecoverable
         self.executor.submit { [self] in
             let (disconnecting, disconnect) = self.state.withLockedValue { ($0.disconnectingHandlers, $0.disconnectHandlers) }
             if disconnecting.isEmpty && disconnect.isEmpty {
-                self.namespace.adapter.delAll(self.id)
+                self.leaveRooms(persistingSession: persist)
                 self.forgetHandlers()
                 return nil
             }
             return {
                 for handler in disconnecting { await handler(reason) }
-                self.namespace.adapter.delAll(self.id)
+                self.leaveRooms(persistingSession: persist)
                 for handler in disconnect { await handler(reason) }
                 self.forgetHandlers()
             }
         }
+    }
+
+    /// Leaves every room; with connection state recovery, keeps the session (rooms as they were, `data`)
+    /// for the recovery window. Kept only once the rooms are left, so that a recovered socket with the
+    /// same id never has its rooms removed by this one's cleanup.
+    private func leaveRooms(persistingSession persist: Bool) {
+        let adapter = self.namespace.adapter
+        guard persist, let pid = self.pid else {
+            adapter.delAll(self.id)
+            return
+        }
+        let rooms = adapter.socketRooms(self.id) ?? [self.id]
+        adapter.delAll(self.id)
+        adapter.persistSession(PersistedSession(sid: self.id, pid: pid, rooms: rooms, data: self.data))
     }
 }
 

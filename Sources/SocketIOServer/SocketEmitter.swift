@@ -70,6 +70,13 @@ public struct SocketEmitter: Sendable {
 
     private func send(_ packet: SocketPacket, event: String, arguments: [JSONValue]) {
         let socket = self.socket
+        if socket.pid != nil, !self.volatile, packet.ackId == nil {
+            // Connection state recovery (as Node.js): through the adapter to the socket's own room, so that
+            // the packet gets an offset and is kept, even while the client is away for a moment.
+            if socket.connected, socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
+            socket.namespace.adapter.broadcast(packet, options: BroadcastOptions(rooms: [socket.id], compress: self.compress))
+            return
+        }
         guard socket.connected else { return }
         if socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
         let encoded = EncodedMessages(packet, compress: self.compress)

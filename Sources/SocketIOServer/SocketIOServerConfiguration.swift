@@ -15,6 +15,11 @@ public struct SocketIOServerConfiguration: Sendable {
     public var adapter: @Sendable (Namespace) -> Adapter
     /// Limits of the packet decoder.
     public var decoder: SocketPacketDecoder.Configuration
+    /// Connection state recovery; nil (the default, as in Node.js) turns it off.
+    public var connectionStateRecovery: ConnectionStateRecovery?
+    /// Back-pressure from slow recipients to publishers (on by default); nil turns it off, leaving only
+    /// `engine.maxBufferedBytes` to bound what waits for a slow client.
+    public var flowControl: FlowControl?
 
     /// Creates a configuration; every default is socket.io's.
     public init(
@@ -22,12 +27,16 @@ public struct SocketIOServerConfiguration: Sendable {
         connectTimeout: TimeAmount = .seconds(45),
         maxDynamicNamespaces: Int = 1000,
         adapter: @escaping @Sendable (Namespace) -> Adapter = { InMemoryAdapter(namespace: $0) },
-        decoder: SocketPacketDecoder.Configuration = SocketPacketDecoder.Configuration()
+        decoder: SocketPacketDecoder.Configuration = SocketPacketDecoder.Configuration(),
+        connectionStateRecovery: ConnectionStateRecovery? = nil,
+        flowControl: FlowControl? = FlowControl()
     ) {
         self.engine = engine
         self.connectTimeout = connectTimeout
         self.maxDynamicNamespaces = maxDynamicNamespaces
         self.adapter = adapter
         self.decoder = decoder
+        self.connectionStateRecovery = connectionStateRecovery
+        self.flowControl = flowControl
     }
 }

@@ -64,6 +64,18 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("max-dynamic-namespaces"), help: "The most namespaces dynamic namespaces may create.")
     var maxDynamicNamespaces: Int = 1000
 
+    @Option(name: .customLong("connection-state-recovery"), help: "Turn connection state recovery on, with this maxDisconnectionDuration in milliseconds.")
+    var connectionStateRecovery: Int64?
+
+    @Option(name: .customLong("recovery-max-bytes"), help: "With --connection-state-recovery: the most bytes of packets kept per namespace.")
+    var recoveryMaxBytes: Int = 32 << 20
+
+    @Option(name: .customLong("flow-high-water-mark"), help: "Flow control: bytes waiting for a recipient past which its publishers are held back (0 turns flow control off).")
+    var flowHighWaterMark: Int = 1 << 20
+
+    @Option(name: .customLong("flow-stall-timeout"), help: "Flow control: milliseconds a congested recipient may take nothing before it is cut.")
+    var flowStallTimeout: Int64 = 10_000
+
     @Option(help: "Join a cluster through this Redis (redis://[user:pass@]host:port/db): the fixture acts cluster-wide.")
     var redis: String?
 
@@ -112,7 +124,12 @@ struct ConformanceServer: AsyncParsableCommand {
                     engine: configuration,
                     connectTimeout: .milliseconds(connectTimeout),
                     maxDynamicNamespaces: maxDynamicNamespaces,
-                    adapter: makeAdapter
+                    adapter: makeAdapter,
+                    connectionStateRecovery: connectionStateRecovery.map {
+                        ConnectionStateRecovery(maxDisconnectionDuration: .milliseconds($0), maxBufferedBytes: recoveryMaxBytes)
+                    },
+                    flowControl: flowHighWaterMark > 0
+                        ? FlowControl(highWaterMark: flowHighWaterMark, stallTimeout: .milliseconds(flowStallTimeout)) : nil
                 ),
                 logger: Logger(label: "socket.io")
             )

@@ -39,6 +39,21 @@ enum SocketIOFixture {
             socket.emit("error", ["message": .string("\(error)")])
         }
         BenchFixture.installEvents(socket, io: io)  // echo, join, emit-to, bench-broadcast
+        socket.on("recovered") { _, ack in
+            ack?(.bool(socket.recovered))
+        }
+        socket.on("set-data") { args, ack in
+            socket.data = args.first ?? .null
+            ack?()
+        }
+        socket.on("get-data") { _, ack in
+            ack?(socket.data)
+        }
+        socket.on("emit-volatile") { args, ack in
+            guard let event = args.first?.stringValue else { return }
+            io.volatile.emit(event, arguments: Array(args.dropFirst()))
+            ack?()
+        }
         socket.on("message") { args, _ in
             socket.emit("message-back", arguments: args)
         }
