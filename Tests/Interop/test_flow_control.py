@@ -1,0 +1,158 @@
+"""Flow control: a client that reads gets everything, however fast the publisher, and the server's memory
+stays bounded.
+
+The scenario of issue 12: one publisher emits 1,500 broadcasts of 64 KiB (about 96 MiB) as fast as it
+can, to everyone: itself, a client that reads but more slowly, and a client that never reads. The
+publisher and the slow reader must get every message, in order; the stalled client is disconnected (the
+server logs why); the server's resident memory grows by less than 64 MiB. Each client runs in its own
+thread over its own WebSocket (python `websockets`, sync API), speaking Engine.IO/Socket.IO by hand.
+"""
+import contextlib
+import json
+import socket
+import threading
+import time
+
+from websockets.sync.client import connect as ws_connect
+
+from fixture_server import start, stop
+
+HOST = "127.0.0.1"
+COUNT = 1500
+PAYLOAD = "p" * 65536
+
+
+IDLE = 20  # seconds without a message after which a reader stops waiting
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+class Reader:
+    """A Socket.IO client over a WebSocket that counts the `flood` events it reads (checking their order)
+    and sleeps `delay` seconds after each: a slower reader than the publisher."""
+
+    def __init__(self, port: int, delay: float = 0.0):
+        self.connection = contextlib.ExitStack()
+        self.ws = self.connection.enter_context(ws_connect(
+            f"ws://{HOST}:{port}/socket.io/?EIO=4&transport=websocket", max_size=None, compression=None,
+            open_timeout=10))
+        assert self.ws.recv(timeout=10).startswith("0")
+        self.ws.send("40")
+        answer = self.ws.recv(timeout=10)
+        assert answer.startswith("40{"), answer
+        self.sid = json.loads(answer[2:])["sid"]
+        self.delay = delay
+        self.received: list[int] = []
+        self.out_of_order = 0
+        self.closed_early = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            while len(self.received) < COUNT:
+                message = self.ws.recv(timeout=IDLE)
+                if message == "2":
+                    self.ws.send("3")
+                    continue
+                if not message.startswith('42["flood"'):
+                    continue
+                index = json.loads(message[2:])[1]
+                if index != len(self.received):
+                    self.out_of_order += 1
+                self.received.append(index)
+                if self.delay:
+                    time.sleep(self.delay)
+        except Exception as error:  # the server cut us, or nothing came for IDLE seconds
+            self.closed_early = repr(error)
+        self.done.set()
+
+
+def stalled_client(port: int) -> socket.socket:
+    """A raw WebSocket client that joins the main namespace and then never reads again."""
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+    raw.connect((HOST, port))
+    raw.sendall(b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += raw.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    raw.sendall(bytes([0x81, 0x82, 0, 0, 0, 0]) + b"40")  # masked text frame "40" (zero mask)
+    return raw
+
+
+def run_scenario(port: int, proc, slow_delay: float):
+    """Runs the scenario; returns (publisher, slow reader, peak RSS growth, count of sockets after)."""
+    stalled = stalled_client(port)
+    publisher = Reader(port)
+    slow = Reader(port, delay=slow_delay)
+    baseline = rss_bytes(proc.pid)
+    peak = [baseline]
+    sampling = threading.Event()
+
+    def sample():
+        while not sampling.is_set():
+            peak[0] = max(peak[0], rss_bytes(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        for index in range(COUNT):  # as fast as the server lets it
+            publisher.ws.send(f'42["emit-all","flood",{index},"{PAYLOAD}"]')
+    except Exception:
+        pass  # cut: the delivery counts below tell
+    publisher.done.wait(IDLE + 60)
+    slow.done.wait(IDLE + 60)
+    sampling.set()
+    sampler.join()
+    stalled.close()
+    return publisher, slow, peak[0] - baseline
+
+
+def test_every_reading_client_gets_every_message_and_a_stalled_one_is_cut():
+    proc, port = start("--flow-stall-timeout", "3000")
+    try:
+        publisher, slow, growth = run_scenario(port, proc, slow_delay=0.004)
+        print(f"RSS growth {growth / 2**20:.1f} MiB")
+        # the sockets left: the publisher and the slow reader (the stalled one was cut)
+        publisher.ws.send('421["fetch-sockets"]')
+        while True:
+            answer = publisher.ws.recv(timeout=10)
+            if answer.startswith("431"):
+                break
+        remaining = json.loads(answer[3:])[0]
+        publisher.connection.close()
+        slow.connection.close()
+    finally:
+        log = stop(proc)
+    assert publisher.closed_early is None and slow.closed_early is None, (publisher.closed_early, slow.closed_early)
+    assert publisher.received == list(range(COUNT)), f"publisher got {len(publisher.received)} of {COUNT}"
+    assert slow.received == list(range(COUNT)), f"slow reader got {len(slow.received)} of {COUNT}"
+    assert sorted(remaining) == sorted([publisher.sid, slow.sid]), "the stalled client was disconnected"
+    assert "client too slow" in log and "stallTimeout" in log, log[-2000:]
+    assert growth < 64 * 2**20, f"server memory grew by {growth / 2**20:.1f} MiB"
+
+
+def test_without_flow_control_reading_clients_are_cut_and_lose_messages():
+    """The same burst with flow control off (`--flow-high-water-mark 0`): only the 8 MiB bound protects the
+    server, and a client that reads more slowly than the publisher sends (the slow reader, and often the
+    publisher itself, which receives its own broadcasts) is cut. This is what flow control prevents."""
+    proc, port = start("--flow-high-water-mark", "0")
+    try:
+        publisher, slow, _ = run_scenario(port, proc, slow_delay=0.02)
+        publisher.connection.close()
+        slow.connection.close()
+    finally:
+        log = stop(proc)
+    assert len(slow.received) < COUNT or len(publisher.received) < COUNT, (len(slow.received), len(publisher.received))
+    assert "client too slow" in log
