@@ -61,6 +61,19 @@ struct ReadmeExamples {
         }
         // END acks
 
+        // BEGIN recovery
+        let resilient = SocketIOServer(configuration: SocketIOServerConfiguration(
+            connectionStateRecovery: ConnectionStateRecovery(maxDisconnectionDuration: .minutes(2))
+        ))
+        resilient.on(.connection) { socket in
+            if socket.recovered {
+                print("back with id, rooms and data, missed packets on their way:", socket.id)
+            } else {
+                socket.join("lobby")
+            }
+        }
+        // END recovery
+
         // BEGIN listen
         let server = try await io.listen(host: "127.0.0.1", port: 3000)
         try await server.waitUntilClosed()

@@ -167,12 +167,19 @@ class RawSocketIO:
                 except OSError:
                     pass
                 raw.close()
-        elif self._poll_conn is not None and self._poll_conn.sock is not None:
-            # the pending GET's connection goes away: the server sees the transport close
-            try:
-                self._poll_conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        else:
+            # The pending GET's connection goes away (the server sees the transport close). The reader may
+            # be between two GETs: then a GET of our own, dropped at once, ends the session the same way.
+            conn = self._poll_conn
+            if conn is not None and conn.sock is not None:
+                try:
+                    conn.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            raw = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+            raw.sendall(f"GET {self._path(sid=self.sid)} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            time.sleep(0.05)  # the request reaches the server before the connection drops
+            raw.close()
         self.closed.wait(5)
 
     def close(self):

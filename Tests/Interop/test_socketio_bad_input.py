@@ -54,7 +54,6 @@ CLOSING_CASES = [
     ("connect-auth-not-object", ["40/custom,[1]"]),
     ("connect-auth-string", ['40/custom,"s"']),
     ("connect-error-from-client", ['44{"message":"x"}']),
-    ("second-connect-main", ["40"]),
     ("event-after-namespace-left", ["40/custom,", "41/custom,", '42/custom,["x"]']),
 ]
 
@@ -222,7 +221,10 @@ def test_bad_packet_over_polling_closes_the_session(sio_server, healthy):
     session = f"{url}&sid={sid}"
     assert http.post(session, data="40", timeout=WAIT).status_code == 200
     answer = http.get(session, timeout=WAIT).text
-    assert answer.startswith("40{") and '42["auth",{}]' in answer
+    assert answer.startswith("40{"), answer
+    if '42["auth",{}]' not in answer:  # the connection handler's emit may leave with the next GET
+        answer = http.get(session, timeout=WAIT).text
+    assert '42["auth",{}]' in answer, answer
     r = http.post(session, data='42["a",', timeout=WAIT)
     assert r.status_code in (200, 400), f"POST of a bad Socket.IO packet: HTTP {r.status_code} {r.text!r}"
     deadline = time.monotonic() + 2
