@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 
+import requests
 import websocket
 
 from fixture_server import start, stop
@@ -43,7 +44,7 @@ class Reader:
     """A Socket.IO client over a WebSocket that counts the `flood` events it reads (checking their order)
     and sleeps `delay` seconds after each: a slower reader than the publisher."""
 
-    def __init__(self, port: int, delay: float = 0.0):
+    def __init__(self, port: int, delay: float = 0.0, expected: int = COUNT):
         self.ws = websocket.create_connection(f"ws://{HOST}:{port}/socket.io/?EIO=4&transport=websocket",
                                               timeout=IDLE, enable_multithread=True)
         assert self.ws.recv().startswith("0")
@@ -52,6 +53,7 @@ class Reader:
         assert answer.startswith("40{"), answer
         self.sid = json.loads(answer[2:])["sid"]
         self.delay = delay
+        self.expected = expected
         self.received: list[int] = []
         self.out_of_order = 0
         self.closed_early = None
@@ -61,7 +63,7 @@ class Reader:
 
     def _read(self):
         try:
-            while len(self.received) < COUNT:
+            while len(self.received) < self.expected:
                 message = self.ws.recv()
                 if message == "2":
                     self.ws.send("3")
@@ -163,3 +165,45 @@ def test_without_flow_control_reading_clients_are_cut_and_lose_messages():
         log = stop(proc)
     assert len(slow.received) < COUNT or len(publisher.received) < COUNT, (len(slow.received), len(publisher.received))
     assert "client too slow" in log
+
+
+def test_a_long_polling_publisher_is_held_back_too():
+    """A publisher over long-polling: while a recipient is congested, the answer to its POST is held, so
+    it sends no next one; the slow reader still gets every message and the stalled client is cut."""
+    proc, port = start("--flow-stall-timeout", "3000")
+    count = 300
+    try:
+        stalled = stalled_client(port)
+        slow = Reader(port, delay=0.004, expected=count)
+        http = requests.Session()
+        base = f"http://{HOST}:{port}/socket.io/?EIO=4&transport=polling"
+        sid = json.loads(http.get(base, timeout=10).text[1:])["sid"]
+        session = f"{base}&sid={sid}"
+        assert http.post(session, data="40", timeout=10).text == "ok"
+        own = []  # the publisher reads its own broadcasts too, with GETs of its own
+
+        def poll():
+            getter = requests.Session()
+            while len(own) < count:
+                text = getter.get(session, timeout=IDLE).text
+                own.extend(int(part.split(",", 2)[1]) for part in text.split("\x1e") if part.startswith('42["flood"'))
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        held = 0
+        for index in range(count):
+            started = time.monotonic()
+            answer = http.post(session, data=f'42["emit-all","flood",{index},"{PAYLOAD}"]', timeout=60)
+            assert answer.status_code == 200 and answer.text == "ok", answer.text
+            held = max(held, time.monotonic() - started)
+        slow.done.wait(IDLE + 60)
+        poller.join(IDLE + 60)
+        stalled.close()
+        slow.ws.close()
+    finally:
+        log = stop(proc)
+    assert slow.closed_early is None, (slow.closed_early, log[-2000:])
+    assert slow.received == list(range(count)), f"slow reader got {len(slow.received)} of {count}"
+    assert own == list(range(count)), f"the publisher got {len(own)} of its {count}"
+    assert "client too slow" in log, log[-2000:]
+    print(f"longest POST answer {held:.2f}s")
