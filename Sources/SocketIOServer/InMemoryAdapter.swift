@@ -36,10 +36,12 @@ public final class InMemoryAdapter: Adapter {
     /// Recent packets and disconnected sessions, when connection state recovery is on.
     let recoveryLog: RecoveryLog?
 
-    /// Creates the adapter of `namespace`.
-    public init(namespace: Namespace) {
+    /// Creates the adapter of `namespace`. With connection state recovery on, it keeps the namespace's
+    /// recent packets and disconnected sessions, unless `keepsRecoveryLog` is false: an adapter that keeps
+    /// them elsewhere (in Redis) and gives packets their offsets itself uses it for rooms and delivery only.
+    public init(namespace: Namespace, keepsRecoveryLog: Bool = true) {
         self.namespace = namespace
-        guard let recovery = namespace.server.configuration.connectionStateRecovery else {
+        guard keepsRecoveryLog, let recovery = namespace.server.configuration.connectionStateRecovery else {
             self.recoveryLog = nil
             return
         }
