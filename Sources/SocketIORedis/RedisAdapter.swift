@@ -13,16 +13,6 @@ import SocketIOServer
 /// unreachable, local delivery goes on, cross-node traffic is dropped (never queued), and the clients
 /// reconnect with backoff. Create adapters with `RedisAdapterFactory`.
 public final class RedisAdapter: Adapter {
-    /// A request waiting for answers from other nodes.
-    private struct PendingRequest {
-        var type: RedisRequestType
-        var expected: Int
-        var received = 0
-        var items: [JSONValue] = []
-        var promise: EventLoopPromise<[JSONValue]>
-        var timer: Scheduled<Void>?
-    }
-
     /// A broadcast with acks this node sent: where the other nodes' counts and acks go.
     private struct AckRequest {
         var clientCount: ClientCountAggregator
@@ -30,12 +20,8 @@ public final class RedisAdapter: Adapter {
     }
 
     private struct State {
-        var requests: [String: PendingRequest] = [:]
         var ackRequests: [String: AckRequest] = [:]
     }
-
-    /// The most requests waiting for answers at once; more fail at once (memory stays bounded).
-    static let maxPendingRequests = 10_000
 
     /// The namespace.
     public unowned let namespace: Namespace
@@ -47,6 +33,8 @@ public final class RedisAdapter: Adapter {
     public let local: InMemoryAdapter
     private let factory: RedisAdapterFactory
     private let state = NIOLockedValueBox(State())
+    /// Requests waiting for the other nodes' answers (bounded: past 10,000, new ones fail at once).
+    private let requests = PendingRequests()
     private var logger: Logger { self.factory.logger }
     private var publisher: RedisClient { self.factory.publisher }
 
@@ -166,18 +154,7 @@ public final class RedisAdapter: Adapter {
             fields: ["opts": RedisAdapterMessage.selectionObject(options)],
             what: "fetchSockets response"
         )
-        for item in remote {
-            guard let object = item.objectValue, let id = object["id"]?.stringValue else { continue }
-            result.append(
-                RemoteSocket(
-                    id: id,
-                    handshake: object["handshake"] ?? .null,
-                    rooms: Set(RedisAdapterMessage.strings(object["rooms"])),
-                    data: object["data"] ?? .null,
-                    namespace: self.namespace
-                )
-            )
-        }
+        result.append(contentsOf: remote.compactMap { RedisAdapterMessage.remoteSocket(from: $0, namespace: self.namespace) })
         return result
     }
 
@@ -254,30 +231,12 @@ public final class RedisAdapter: Adapter {
         let expected = subscribers - 1  // every node but this one answers
         guard expected > 0 else { return [] }
         let requestId = Self.randomId()
-        let eventLoop = self.publisher.eventLoopForTimers
-        let promise = eventLoop.makePromise(of: [JSONValue].self)
-        let accepted = self.state.withLockedValue { state -> Bool in
-            guard state.requests.count < Self.maxPendingRequests else { return false }
-            state.requests[requestId] = PendingRequest(type: type, expected: expected, promise: promise)
-            return true
-        }
-        guard accepted else {
-            promise.fail(RedisError.tooManyPendingCommands)
-            return try await promise.futureResult.get()
-        }
-        let timer = eventLoop.scheduleTask(in: timeout ?? self.factory.options.requestsTimeout) { [weak self] in
-            guard let self else { return }
-            let expired = self.state.withLockedValue { $0.requests.removeValue(forKey: requestId) }
-            guard let expired else { return }
-            expired.promise.fail(RedisError.requestTimeout("\(what) (\(expired.received) of \(expired.expected) nodes answered)"))
-        }
-        self.state.withLockedValue { state in
-            if state.requests[requestId] != nil { state.requests[requestId]!.timer = timer } else { timer.cancel() }
-        }
+        let timeout = timeout ?? self.factory.options.requestsTimeout
+        let answers = self.requests.start(id: requestId, tag: type.rawValue, expected: expected, timeout: timeout, on: self.publisher.eventLoopForTimers, what: what)
         var object: JSONObject = ["uid": .string(self.uid), "requestId": .string(requestId), "type": .int(type.rawValue)]
         for key in fields.keys.sorted() { _ = object.updateValue(fields[key]!, forKey: key) }
         self.publish(self.channels.request, JSONValue.object(object).jsonBytes())
-        return try await promise.futureResult.get()
+        return try await answers.get()
     }
 
     // MARK: Incoming
@@ -355,14 +314,7 @@ public final class RedisAdapter: Adapter {
         case .remoteFetch:
             guard !fromSelf, let requestId else { return }
             let options = RedisAdapterMessage.options(from: request["opts"])
-            let sockets: [JSONValue] = self.local.targets(options).map { socket in
-                [
-                    "id": .string(socket.id),
-                    "handshake": socket.handshake.json,
-                    "rooms": .array(socket.rooms.sorted().map { .string($0) }),
-                    "data": socket.data,
-                ]
-            }
+            let sockets = self.local.targets(options).map(RedisAdapterMessage.socketObject)
             self.publishResponse(to: request, RedisAdapterMessage.json(["requestId": .string(requestId), "sockets": .array(sockets)]))
         case .serverSideEmit:
             guard !fromSelf else { return }
@@ -427,29 +379,14 @@ public final class RedisAdapter: Adapter {
             }
             return
         }
-        let finished = self.state.withLockedValue { state -> PendingRequest? in
-            guard var request = state.requests[requestId] else { return nil }
-            request.received += 1
-            switch request.type {
-            case .sockets, .remoteFetch:
-                request.items.append(contentsOf: response["sockets"]?.arrayValue ?? [])
-            case .allRooms:
-                request.items.append(contentsOf: response["rooms"]?.arrayValue ?? [])
-            case .serverSideEmit:
-                request.items.append(response["data"] ?? .null)
-            default:
-                break
+        self.requests.answer(id: requestId) { tag in
+            switch RedisRequestType(rawValue: tag) {
+            case .sockets, .remoteFetch: return response["sockets"]?.arrayValue ?? []
+            case .allRooms: return response["rooms"]?.arrayValue ?? []
+            case .serverSideEmit: return [response["data"] ?? .null]
+            default: return []
             }
-            if request.received >= request.expected {
-                state.requests[requestId] = nil
-                return request
-            }
-            state.requests[requestId] = request
-            return nil
         }
-        guard let finished else { return }
-        finished.timer?.cancel()
-        finished.promise.succeed(finished.items)
     }
 
     // MARK: Publishing

@@ -205,6 +205,28 @@ public enum RedisAdapterMessage {
         return object
     }
 
+    /// A local socket as a `fetchSockets` answer describes it: `{id, handshake, rooms, data}`.
+    public static func socketObject(_ socket: Socket) -> JSONValue {
+        [
+            "id": .string(socket.id),
+            "handshake": socket.handshake.json,
+            "rooms": .array(socket.rooms.sorted().map { .string($0) }),
+            "data": socket.data,
+        ]
+    }
+
+    /// The socket an answer to `fetchSockets` describes, as a `RemoteSocket` of `namespace`.
+    public static func remoteSocket(from value: JSONValue, namespace: Namespace) -> RemoteSocket? {
+        guard let object = value.objectValue, let id = object["id"]?.stringValue else { return nil }
+        return RemoteSocket(
+            id: id,
+            handshake: object["handshake"] ?? .null,
+            rooms: Set(self.strings(object["rooms"])),
+            data: object["data"] ?? .null,
+            namespace: namespace
+        )
+    }
+
     /// The strings of an array value.
     static func strings(_ value: JSONValue?) -> [String] {
         (value?.arrayValue ?? []).compactMap { $0.stringValue ?? $0.intValue.map(String.init) }

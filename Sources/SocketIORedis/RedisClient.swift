@@ -14,6 +14,20 @@ public final class RedisClient: Sendable {
     /// Receives the messages of a subscriber client, on the connection's event loop.
     public typealias MessageHandler = @Sendable (RedisPubSubMessage) -> Void
 
+    /// What a client tells its owner besides messages (for a cluster client that places subscriptions).
+    public enum Event: Sendable {
+        /// The connection dropped (the client reconnects with backoff).
+        case connectionLost
+        /// `SSUBSCRIBE channel` was confirmed.
+        case shardChannelSubscribed(String)
+        /// `SSUBSCRIBE channel` was refused (`MOVED` when the channel's slot is elsewhere); the channel was
+        /// dropped from this client's set.
+        case shardChannelRefused(String, RedisError)
+        /// The server ended the sharded subscription on its own (the slot moved away); the channel was
+        /// dropped from this client's set.
+        case shardChannelUnsubscribedByServer(String)
+    }
+
     private enum Phase {
         case idle
         case connecting
@@ -28,6 +42,7 @@ public final class RedisClient: Sendable {
         var wasConnected = false
         var channels: Set<String> = []
         var patterns: Set<String> = []
+        var shardChannels: Set<String> = []
         var waiters: [(id: Int, promise: EventLoopPromise<Void>)] = []
         var nextWaiterId = 0
         var reconnectTask: Scheduled<Void>?
@@ -38,6 +53,7 @@ public final class RedisClient: Sendable {
     private let eventLoop: EventLoop
     private let logger: Logger
     private let onMessage: MessageHandler?
+    private let onEvent: (@Sendable (Event) -> Void)?
     private let state = NIOLockedValueBox(State())
 
     /// Creates a client and starts connecting in the background. With `onMessage`, the client is a
@@ -46,12 +62,14 @@ public final class RedisClient: Sendable {
         configuration: RedisConfiguration,
         eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "redis"),
-        onMessage: MessageHandler? = nil
+        onMessage: MessageHandler? = nil,
+        onEvent: (@Sendable (Event) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.any()
         self.logger = logger
         self.onMessage = onMessage
+        self.onEvent = onEvent
         self.state.withLockedValue { $0.phase = .connecting }
         self.eventLoop.execute { self.connect() }
     }
@@ -75,17 +93,35 @@ public final class RedisClient: Sendable {
     }
 
     private func send(_ command: RedisCommand, replies: Int) -> EventLoopFuture<RESPValue> {
-        let channel: Channel? = self.state.withLockedValue { state in
-            if case .ready(let channel) = state.phase { return channel }
-            return nil
-        }
-        guard let channel else {
-            let isShutdown = self.state.withLockedValue { if case .shutdown = $0.phase { return true } else { return false } }
-            return self.eventLoop.makeFailedFuture(isShutdown ? RedisError.shutdown : RedisError.notConnected)
-        }
+        guard let channel = self.readyChannel else { return self.notReadyFailure() }
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         channel.writeAndFlush(RedisRequest(command: command, promise: promise, replies: replies), promise: nil)
         return promise.futureResult
+    }
+
+    /// `ASKING` then `command`, adjacent on the connection (a cluster's `ASK` redirection); the future is
+    /// `command`'s reply.
+    func sendAsking(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        guard let channel = self.readyChannel else { return self.notReadyFailure() }
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.eventLoop.execute {
+            // Both written in one turn of the loop: nothing else can come between them.
+            channel.write(RedisRequest(command: RedisCommand("ASKING"), promise: nil), promise: nil)
+            channel.writeAndFlush(RedisRequest(command: command, promise: promise), promise: nil)
+        }
+        return promise.futureResult
+    }
+
+    private var readyChannel: Channel? {
+        self.state.withLockedValue { state in
+            if case .ready(let channel) = state.phase { return channel }
+            return nil
+        }
+    }
+
+    private func notReadyFailure<Value>() -> EventLoopFuture<Value> {
+        let isShutdown = self.state.withLockedValue { if case .shutdown = $0.phase { return true } else { return false } }
+        return self.eventLoop.makeFailedFuture(isShutdown ? RedisError.shutdown : RedisError.notConnected)
     }
 
     /// `PUBLISH channel message`: the number of subscribers that received it.
@@ -137,6 +173,65 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// Sharded Pub/Sub (Redis 7): subscribes to `channels` with one `SSUBSCRIBE` each (kept across
+    /// reconnections); the outcome of each arrives as an `Event`.
+    public func ssubscribe(_ channels: [String]) {
+        precondition(self.onMessage != nil, "subscriptions need a client created with onMessage")
+        let (added, channel) = self.state.withLockedValue { state -> ([String], Channel?) in
+            let added = channels.filter { state.shardChannels.insert($0).inserted }
+            if case .ready(let channel) = state.phase { return (added, channel) }
+            return (added, nil)
+        }
+        guard let channel else { return }
+        for name in added { self.writeShardSubscribe(name, on: channel) }
+        channel.flush()
+    }
+
+    /// Ends the sharded subscriptions to `channels` (one `SUNSUBSCRIBE` each).
+    public func sunsubscribe(_ channels: [String]) {
+        let (removed, channel) = self.state.withLockedValue { state -> ([String], Channel?) in
+            let removed = channels.filter { state.shardChannels.remove($0) != nil }
+            if case .ready(let channel) = state.phase { return (removed, channel) }
+            return (removed, nil)
+        }
+        guard let channel else { return }
+        for name in removed {
+            channel.write(RedisRequest(command: RedisCommand("SUNSUBSCRIBE", name), promise: nil), promise: nil)
+        }
+        channel.flush()
+    }
+
+    /// Forgets `channels` without telling the server (it already dropped them).
+    func forgetShardChannels(_ channels: [String]) {
+        self.state.withLockedValue { state in
+            for channel in channels { state.shardChannels.remove(channel) }
+        }
+    }
+
+    /// The sharded channels this client keeps subscribed.
+    public var shardChannels: Set<String> { self.state.withLockedValue { $0.shardChannels } }
+
+    private func writeShardSubscribe(_ name: String, on channel: Channel) {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        channel.write(RedisRequest(command: RedisCommand("SSUBSCRIBE", name), promise: promise), promise: nil)
+        promise.futureResult.whenComplete { result in
+            switch result {
+            case .success:
+                self.onEvent?(.shardChannelSubscribed(name))
+            case .failure(let error as RedisError) where error.serverMessage != nil:
+                let wanted = self.state.withLockedValue { $0.shardChannels.remove(name) != nil }
+                if wanted { self.onEvent?(.shardChannelRefused(name, error)) }
+            case .failure:
+                break  // the connection dropped: the reconnection subscribes again
+            }
+        }
+    }
+
+    private func shardUnsubscribedByServer(_ name: String) {
+        let wanted = self.state.withLockedValue { $0.shardChannels.remove(name) != nil }
+        if wanted { self.onEvent?(.shardChannelUnsubscribedByServer(name)) }
+    }
+
     private func changeSubscriptions(_ verb: String, _ names: [String], _ change: (inout State) -> [String]) {
         precondition(self.onMessage != nil, "subscriptions need a client created with onMessage")
         let (changed, channel) = self.state.withLockedValue { state -> ([String], Channel?) in
@@ -154,6 +249,12 @@ public final class RedisClient: Sendable {
 
     /// Waits until the client is connected, or throws `RedisError.notConnected` after `timeout`.
     public func waitUntilConnected(timeout: TimeAmount = .seconds(10)) async throws {
+        try await self.whenConnected(timeout: timeout).get()
+    }
+
+    /// Succeeds once the client is connected (at once if it is), fails with `RedisError.notConnected`
+    /// after `timeout` or `RedisError.shutdown`.
+    func whenConnected(timeout: TimeAmount) -> EventLoopFuture<Void> {
         let promise = self.eventLoop.makePromise(of: Void.self)
         let id: Int? = self.state.withLockedValue { state in
             if case .ready = state.phase { return nil }
@@ -167,8 +268,7 @@ public final class RedisClient: Sendable {
             // Already connected (or shut down): the promise is not needed.
             let connected = self.isConnected
             connected ? promise.succeed() : promise.fail(RedisError.shutdown)
-            try await promise.futureResult.get()
-            return
+            return promise.futureResult
         }
         let timer = self.eventLoop.scheduleTask(in: timeout) {
             let waiter = self.state.withLockedValue { state -> EventLoopPromise<Void>? in
@@ -177,12 +277,18 @@ public final class RedisClient: Sendable {
             }
             waiter?.fail(RedisError.notConnected)
         }
-        defer { timer.cancel() }
-        try await promise.futureResult.get()
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
     }
 
     /// Closes the connection and stops reconnecting.
     public func shutdown() async {
+        try? await self.close().get()
+    }
+
+    /// Closes the connection and stops reconnecting, without waiting.
+    @discardableResult
+    func close() -> EventLoopFuture<Void> {
         let (channel, waiters) = self.state.withLockedValue { state -> (Channel?, [EventLoopPromise<Void>]) in
             var channel: Channel? = nil
             if case .ready(let current) = state.phase { channel = current }
@@ -193,7 +299,8 @@ public final class RedisClient: Sendable {
             return (channel, state.waiters.map(\.promise))
         }
         for waiter in waiters { waiter.fail(RedisError.shutdown) }
-        try? await channel?.close()
+        guard let channel else { return self.eventLoop.makeSucceededVoidFuture() }
+        return channel.close().recover { _ in }
     }
 
     // MARK: Connecting
@@ -202,6 +309,7 @@ public final class RedisClient: Sendable {
         self.eventLoop.assertInEventLoop()
         let configuration = self.configuration
         let onMessage = self.onMessage
+        let onShardUnsubscribed: @Sendable (String) -> Void = { [weak self] name in self?.shardUnsubscribedByServer(name) }
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -212,7 +320,8 @@ public final class RedisClient: Sendable {
                         RedisConnectionHandler(
                             parserLimits: configuration.parserLimits,
                             maxPending: configuration.maxPendingCommands,
-                            onMessage: onMessage
+                            onMessage: onMessage,
+                            onShardUnsubscribed: onShardUnsubscribed
                         )
                     )
                 }
@@ -243,7 +352,7 @@ public final class RedisClient: Sendable {
         if self.onMessage == nil, self.configuration.database != 0 {
             commands.append(RedisCommand("SELECT", String(self.configuration.database)))
         }
-        let (channels, patterns) = self.state.withLockedValue { ($0.channels, $0.patterns) }
+        let (channels, patterns, shardChannels) = self.state.withLockedValue { ($0.channels, $0.patterns, $0.shardChannels) }
         var futures: [EventLoopFuture<RESPValue>] = []
         func write(_ command: RedisCommand, replies: Int) {
             let promise = channel.eventLoop.makePromise(of: RESPValue.self)
@@ -257,6 +366,8 @@ public final class RedisClient: Sendable {
         if !patterns.isEmpty {
             write(RedisCommand(arguments: [ByteBuffer(string: "PSUBSCRIBE")] + patterns.sorted().map { ByteBuffer(string: $0) }), replies: patterns.count)
         }
+        // Refusals of sharded subscriptions (a slot moved while disconnected) are events, not handshake failures.
+        for name in shardChannels.sorted() { self.writeShardSubscribe(name, on: channel) }
         channel.flush()
         return EventLoopFuture.andAllSucceed(futures, on: channel.eventLoop).map {
             // Subscriptions added while the handshake ran.
@@ -265,6 +376,9 @@ public final class RedisClient: Sendable {
                 let command = RedisCommand(arguments: [ByteBuffer(string: "SUBSCRIBE")] + newChannels.map { ByteBuffer(string: $0) })
                 channel.writeAndFlush(RedisRequest(command: command, promise: nil, replies: newChannels.count), promise: nil)
             }
+            let newShardChannels = self.state.withLockedValue { $0.shardChannels.subtracting(shardChannels) }
+            for name in newShardChannels.sorted() { self.writeShardSubscribe(name, on: channel) }
+            if !newShardChannels.isEmpty { channel.flush() }
             if !newPatterns.isEmpty {
                 let command = RedisCommand(arguments: [ByteBuffer(string: "PSUBSCRIBE")] + newPatterns.map { ByteBuffer(string: $0) })
                 channel.writeAndFlush(RedisRequest(command: command, promise: nil, replies: newPatterns.count), promise: nil)
@@ -303,6 +417,7 @@ public final class RedisClient: Sendable {
         }
         guard lost else { return }
         self.logger.warning("Redis connection lost; reconnecting", metadata: ["redis.address": "\(self.configuration.host):\(self.configuration.port)"])
+        self.onEvent?(.connectionLost)
         self.scheduleReconnect()
     }
 

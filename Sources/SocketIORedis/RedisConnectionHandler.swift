@@ -8,12 +8,15 @@ public struct RedisPubSubMessage: Sendable {
     public var pattern: String?
     /// The published bytes.
     public var payload: ByteBuffer
+    /// Whether it came through sharded Pub/Sub (`SPUBLISH`, received as `smessage`).
+    public var isSharded: Bool
 
     /// Creates a message.
-    public init(channel: String, pattern: String?, payload: ByteBuffer) {
+    public init(channel: String, pattern: String?, payload: ByteBuffer, isSharded: Bool = false) {
         self.channel = channel
         self.pattern = pattern
         self.payload = payload
+        self.isSharded = isSharded
     }
 }
 
@@ -36,20 +39,31 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     private struct Pending {
         var promise: EventLoopPromise<RESPValue>?
         var replies: Int
+        /// For `SUNSUBSCRIBE <channel>`: the channel, to tell its confirmation from a server's push.
+        var shardUnsubscribe: String?
     }
 
-    private let parser: RESPParser
+    private var parser: RESPParser
     private let maxPending: Int
     private let onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
+    private let onShardUnsubscribed: (@Sendable (String) -> Void)?
     private var buffer: ByteBuffer?
     private var pending = CircularBuffer<Pending>()
     private var failed = false
 
-    /// `onMessage` non-nil puts the connection in pub/sub mode: `message`/`pmessage` replies go to it.
-    init(parserLimits: RESPParser.Limits, maxPending: Int, onMessage: (@Sendable (RedisPubSubMessage) -> Void)?) {
+    /// `onMessage` non-nil puts the connection in pub/sub mode: `message`/`pmessage`/`smessage` replies go
+    /// to it, and `onShardUnsubscribed` hears of the sharded channels the server dropped on its own (their
+    /// slot moved to another node).
+    init(
+        parserLimits: RESPParser.Limits,
+        maxPending: Int,
+        onMessage: (@Sendable (RedisPubSubMessage) -> Void)?,
+        onShardUnsubscribed: (@Sendable (String) -> Void)? = nil
+    ) {
         self.parser = RESPParser(limits: parserLimits)
         self.maxPending = maxPending
         self.onMessage = onMessage
+        self.onShardUnsubscribed = onShardUnsubscribed
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -66,7 +80,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         }
         var out = context.channel.allocator.buffer(capacity: 64 + request.command.arguments.reduce(0) { $0 + $1.readableBytes + 16 })
         request.command.write(into: &out)
-        self.pending.append(Pending(promise: request.promise, replies: max(1, request.replies)))
+        var shardUnsubscribe: String?
+        if request.command.arguments.count == 2, request.command.name == "SUNSUBSCRIBE" {
+            shardUnsubscribe = String(buffer: request.command.arguments[1])
+        }
+        self.pending.append(Pending(promise: request.promise, replies: max(1, request.replies), shardUnsubscribe: shardUnsubscribe))
         context.write(self.wrapOutboundOut(out), promise: promise)
     }
 
@@ -79,8 +97,10 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         }
         do {
             while var buffer = self.buffer {
-                guard let value = try self.parser.next(&buffer) else { break }
+                self.buffer = nil  // not shared with `buffer` while parsing: no copy on write
+                let value = try self.parser.parseNext(&buffer)
                 self.buffer = buffer
+                guard let value else { break }
                 self.handle(value)
             }
         } catch {
@@ -102,6 +122,11 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
             onMessage(message)
             return
         }
+        if self.onMessage != nil, let channel = Self.shardUnsubscription(value), self.pending.first?.shardUnsubscribe != channel {
+            // Not the answer to our SUNSUBSCRIBE: the server dropped the subscription (its slot moved).
+            self.onShardUnsubscribed?(channel)
+            return
+        }
         guard var head = self.pending.popFirst() else { return }  // an unsolicited reply: ignore it
         if let promise = head.promise {
             if case .error(let message) = value {
@@ -121,12 +146,21 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         case "message" where elements.count == 3:
             guard let channel = elements[1].string, let payload = elements[2].bytes else { return nil }
             return RedisPubSubMessage(channel: channel, pattern: nil, payload: payload)
+        case "smessage" where elements.count == 3:
+            guard let channel = elements[1].string, let payload = elements[2].bytes else { return nil }
+            return RedisPubSubMessage(channel: channel, pattern: nil, payload: payload, isSharded: true)
         case "pmessage" where elements.count == 4:
             guard let pattern = elements[1].string, let channel = elements[2].string, let payload = elements[3].bytes else { return nil }
             return RedisPubSubMessage(channel: channel, pattern: pattern, payload: payload)
         default:
             return nil
         }
+    }
+
+    /// The channel of a `["sunsubscribe", channel, count]` reply or push.
+    static func shardUnsubscription(_ value: RESPValue) -> String? {
+        guard let elements = value.elements, elements.count == 3, elements[0].string == "sunsubscribe" else { return nil }
+        return elements[1].string
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -33,6 +33,12 @@ public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Other nodes did not all answer a request in time (`requestsTimeout`).
     public static func requestTimeout(_ detail: String) -> RedisError { RedisError(code: .requestTimeout(detail)) }
 
+    /// The text of the server's error reply, for `server` errors.
+    public var serverMessage: String? {
+        if case .server(let message) = self.code { return message }
+        return nil
+    }
+
     /// Whether this is a request timeout.
     public var isRequestTimeout: Bool {
         if case .requestTimeout = self.code { return true }

@@ -79,6 +79,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(help: "Join a cluster through this Redis (redis://[user:pass@]host:port/db): the fixture acts cluster-wide.")
     var redis: String?
 
+    @Option(name: .customLong("redis-sharded"), help: "Join a cluster through a Redis Cluster's sharded Pub/Sub (redis://host:port of any one node).")
+    var redisSharded: String?
+
     @Option(name: .customLong("redis-emit"), help: "With --redis: publish one emitter operation (JSON, see RedisEmitter.run(script:)) and exit.")
     var redisEmit: String?
 
@@ -98,6 +101,8 @@ struct ConformanceServer: AsyncParsableCommand {
         let redisAdapter = try redis.map { try RedisAdapterFactory(url: $0) }
         var makeAdapter: @Sendable (Namespace) -> Adapter = { InMemoryAdapter(namespace: $0) }
         if let redisAdapter { makeAdapter = redisAdapter.adapter }
+        let shardedAdapter = try redisSharded.map { try RedisShardedAdapterFactory(clusterURL: $0) }
+        if let shardedAdapter { makeAdapter = shardedAdapter.adapter }
         if webSocketEcho {
             try await runWebSocketEchoServer(host: host, port: port)
             return
@@ -139,6 +144,7 @@ struct ConformanceServer: AsyncParsableCommand {
                 try SocketIOFixture.install(on: io)
             }
             try await redisAdapter?.waitUntilConnected()
+            try await shardedAdapter?.waitUntilReady()
             engineServer = io.engine
             application = io.httpHandler()
         }

@@ -166,3 +166,81 @@ func hex(_ buffer: ByteBuffer) -> String {
         #expect(throws: MessagePack.DecodingError.self) { try MessagePack.decode(bytes("dc 0005 01 01 01 01 01"), limits: .init(maxElements: 4)) }
     }
 }
+
+@Suite struct RESPParserResumeTests {
+    /// A reply of about 300 KB: an array of bulk strings, nested arrays, a large bulk string, and RESP3
+    /// types, as one buffer.
+    static func largeReply() -> (bytes: ByteBuffer, elements: Int) {
+        var buffer = ByteBuffer()
+        let count = 2_000
+        buffer.writeString("*\(count + 2)\r\n")
+        for index in 0..<count {
+            let text = "element-\(index)-" + String(repeating: "x", count: index % 97)
+            if index % 10 == 0 {
+                buffer.writeString("*2\r\n:\(index)\r\n$\(text.utf8.count)\r\n\(text)\r\n")
+            } else {
+                buffer.writeString("$\(text.utf8.count)\r\n\(text)\r\n")
+            }
+        }
+        let big = String(repeating: "0123456789", count: 20_000)
+        buffer.writeString("$\(big.utf8.count)\r\n\(big)\r\n")
+        buffer.writeString("%1\r\n+k\r\n|1\r\n+attr\r\n+v\r\n:7\r\n")
+        return (buffer, count + 2)
+    }
+
+    @Test func aLargeReplyFedByteByByteIsParsedOnce() throws {
+        let (whole, elements) = Self.largeReply()
+        var expected = whole
+        let reference = try #require(try RESPParser().next(&expected))
+        #expect(reference.elements?.count == elements)
+
+        var parser = RESPParser()
+        var buffer = ByteBuffer()
+        var values: [RESPValue] = []
+        var source = whole
+        while let byte = source.readInteger(as: UInt8.self) {
+            buffer.writeInteger(byte)
+            if let value = try parser.parseNext(&buffer) { values.append(value) }
+        }
+        // One value, complete only with the last byte, equal to the one parsed from the whole buffer.
+        #expect(values.count == 1)
+        #expect(values.first == reference)
+        #expect(buffer.readableBytes == 0)
+        // Each byte examined about once (restarting would examine ~n²/2 bytes, about 4.5e10 here).
+        #expect(parser.examinedBytes <= 2 * whole.readableBytes, "examined \(parser.examinedBytes) bytes of \(whole.readableBytes)")
+    }
+
+    @Test func resumesOverEveryCutOfEveryType() throws {
+        let text = "+OK\r\n-ERR x\r\n:42\r\n$5\r\nhello\r\n$-1\r\n*2\r\n$1\r\na\r\n*1\r\n:1\r\n*0\r\n_\r\n#t\r\n,1.5\r\n(12\r\n"
+            + "%1\r\n+k\r\n:1\r\n>2\r\n$8\r\nsmessage\r\n$1\r\nx\r\n=8\r\ntxt:text\r\n|1\r\n+a\r\n+b\r\n+after\r\n!3\r\nERR\r\n*-1\r\n"
+        var reference: [RESPValue] = []
+        var all = ByteBuffer(string: text)
+        while let value = try RESPParser().next(&all) { reference.append(value) }
+        #expect(reference.count == 17)
+        for chunk in [1, 2, 3, 5, 7, 64] {
+            var parser = RESPParser()
+            var buffer = ByteBuffer()
+            var values: [RESPValue] = []
+            var source = ByteBuffer(string: text)
+            while source.readableBytes > 0 {
+                var piece = source.readSlice(length: min(chunk, source.readableBytes))!
+                buffer.writeBuffer(&piece)
+                while let value = try parser.parseNext(&buffer) { values.append(value) }
+            }
+            #expect(values == reference, "chunk \(chunk)")
+        }
+    }
+
+    @Test func limitsHoldWhenResuming() {
+        var parser = RESPParser(limits: .init(maxBulkLength: 10, maxElements: 4, maxDepth: 2, maxLineLength: 16))
+        var buffer = ByteBuffer(string: "*1\r\n*1\r\n")
+        #expect(throws: Never.self) { try parser.parseNext(&buffer) }
+        buffer.writeString("*1\r\n:1\r\n")
+        #expect(throws: RedisError.self) { try parser.parseNext(&buffer) }
+        var long = RESPParser(limits: .init(maxLineLength: 16))
+        var line = ByteBuffer(string: "+0123456789")
+        #expect(throws: Never.self) { try long.parseNext(&line) }
+        line.writeString("0123456789")
+        #expect(throws: RedisError.self) { try long.parseNext(&line) }
+    }
+}
