@@ -11,6 +11,21 @@ import pytest
 
 from cluster_support import Client, eventually
 from redis_cluster_support import RedisCluster, ShardedNode, key_slot
+# The Pub/Sub adapter's cluster scenarios, collected here again: they run on this module's `clients`
+# fixture, so against the sharded cluster.
+from test_cluster_redis import (  # noqa: F401
+    deliveries,
+    settle,
+    test_broadcast_with_acks_collects_answers_from_every_node,
+    test_disconnect_sockets_acts_across_nodes,
+    test_except_skips_excluded_room_on_every_node,
+    test_fetch_sockets_sees_every_node,
+    test_io_emit_reaches_every_client_on_every_node_once,
+    test_multi_room_broadcast_reaches_each_member_once,
+    test_room_broadcast_reaches_members_on_every_node_only,
+    test_socket_broadcast_reaches_everyone_but_the_sender,
+    test_sockets_join_acts_across_nodes,
+)
 
 MAIN = "socket.io#/#"
 
@@ -66,23 +81,6 @@ def clients(cluster):
     cluster.assert_alive()
 
 
-def settle():
-    time.sleep(0.4)  # let in-flight messages arrive before asserting that nobody else got one
-
-
-def deliveries(clients, event):
-    return [len(client.received(event)) for client in clients]
-
-
-def test_io_emit_reaches_every_client_on_every_node_once(clients):
-    clients[0].call("emit-all", "everyone", 42, {"b": b"\x00\x01binary"})
-    assert eventually(lambda: deliveries(clients, "everyone") == [1] * 6), deliveries(clients, "everyone")
-    settle()
-    assert deliveries(clients, "everyone") == [1] * 6
-    for client in clients:
-        assert client.received("everyone") == [[42, {"b": b"\x00\x01binary"}]]
-
-
 def test_room_broadcast_travels_on_the_room_channel_to_members_only(cluster, clients):
     room_channel = MAIN + "blue#"
     members = [clients[1], clients[2], clients[5]]
@@ -103,40 +101,13 @@ def test_room_broadcast_travels_on_the_room_channel_to_members_only(cluster, cli
     assert deliveries(clients, "blue-news") == [0, 1, 2, 0, 0, 2]
 
 
-def test_except_and_multi_room_broadcasts(clients):
-    for client in clients:
-        client.call("join", "all")
-    for client in (clients[0], clients[3], clients[4]):
-        client.call("join", "muted")
-    clients[1].call("emit-except", "all", "muted", "loud", 1)
-    assert eventually(lambda: deliveries(clients, "loud") == [0, 1, 1, 0, 0, 1])
-    clients[2].call("emit-to-many", ["muted", "nobody"], "multi", 7)
-    assert eventually(lambda: deliveries(clients, "multi") == [1, 0, 0, 1, 1, 0])
-    settle()
-    assert deliveries(clients, "loud") == [0, 1, 1, 0, 0, 1]
-    assert deliveries(clients, "multi") == [1, 0, 0, 1, 1, 0]
-
-
-def test_fetch_sockets_sees_every_node(clients):
-    ids = clients[3].call("fetch-sockets")
-    assert sorted(ids) == sorted(client.sid for client in clients)
-
-
-def test_sockets_join_acts_on_other_nodes(cluster, clients):
+def test_sockets_join_subscribes_the_room_channel_on_the_other_node(cluster, clients):
     # From node 0, make the socket of clients[5] (node 2) join "green" (SOCKETS_JOIN on the namespace channel).
     clients[0].call("sockets-join", clients[5].sid, "green")
     assert eventually(lambda: cluster.redis.shard_subscribers(MAIN + "green#") == 1)
     clients[1].call("emit-to", "green", "green-news")
     assert eventually(lambda: deliveries(clients, "green-news") == [0, 0, 0, 0, 0, 1])
     assert clients[5].call("my-rooms") == sorted([clients[5].sid, "green"])
-
-
-def test_broadcast_with_acks_collects_every_client_on_every_node(clients):
-    for client in clients:
-        client.call("join", "ackers")
-    answer = clients[2].call("room-ack", "ackers", "question", 3000)
-    assert answer["ok"] is True
-    assert sorted(answer["responses"]) == sorted("ack-" + client.sid for client in clients)
 
 
 def test_namespace_channel_slot_migrates_while_broadcasts_flow(cluster, clients):
