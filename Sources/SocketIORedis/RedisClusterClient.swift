@@ -45,8 +45,18 @@ public final class RedisClusterClient: Sendable {
         var confirmed = false
     }
 
+    /// Commands of one slot in flight: they all went to `node`; commands for the slot that would go
+    /// elsewhere (the slot moved) wait in `queue` until these completed, so that a slot's commands keep
+    /// their order through a move (the redirected ones first, then the new ones).
+    private struct SlotTraffic {
+        var node: RedisNodeAddress?
+        var pending: Int
+        var queue: [(command: RedisCommand, promise: EventLoopPromise<RESPValue>)] = []
+    }
+
     private struct State {
         var topology: RedisClusterTopology?
+        var traffic: [Int: SlotTraffic] = [:]
         var nodes: [RedisNodeAddress: Node] = [:]
         var channels: [String: Placement] = [:]
         var refresh: EventLoopFuture<Void>?
@@ -99,8 +109,59 @@ public final class RedisClusterClient: Sendable {
     // MARK: Commands
 
     /// Sends `command` to the master of `key`'s slot (any master without a key), following redirections.
+    /// Commands of one slot reach Redis in the order they were sent, also while the slot moves.
     public func send(_ command: RedisCommand, key: String?) -> EventLoopFuture<RESPValue> {
-        self.send(command, slot: key.map { RedisClusterSlot.slot(forKey: $0) }, attempt: 1, asking: nil)
+        guard let key else { return self.send(command, slot: nil, attempt: 1, asking: nil) }
+        let slot = RedisClusterSlot.slot(forKey: key)
+        let promise = self.eventLoop.makePromise(of: RESPValue.self)
+        let admitted = self.state.withLockedValue { state -> Bool? in
+            let owner = state.topology?.master(forSlot: slot)
+            guard var traffic = state.traffic[slot] else {
+                state.traffic[slot] = SlotTraffic(node: owner, pending: 1)
+                return true
+            }
+            if traffic.queue.isEmpty, traffic.node == owner {
+                traffic.pending += 1
+                state.traffic[slot] = traffic
+                return true
+            }
+            guard traffic.queue.count < self.configuration.maxPendingCommands else { return nil }
+            traffic.queue.append((command, promise))
+            state.traffic[slot] = traffic
+            return false
+        }
+        switch admitted {
+        case true?: self.start(command, slot: slot, promise: promise)
+        case false?: break  // sent when the slot's earlier commands completed
+        case nil: promise.fail(RedisError.tooManyPendingCommands)
+        }
+        return promise.futureResult
+    }
+
+    private func start(_ command: RedisCommand, slot: Int, promise: EventLoopPromise<RESPValue>) {
+        self.send(command, slot: slot, attempt: 1, asking: nil).whenComplete { result in
+            promise.completeWith(result)
+            self.completed(slot: slot)
+        }
+    }
+
+    /// One command of `slot` completed: when it was the last in flight, the waiting ones go, in order.
+    private func completed(slot: Int) {
+        let ready = self.state.withLockedValue { state -> [(command: RedisCommand, promise: EventLoopPromise<RESPValue>)] in
+            guard var traffic = state.traffic[slot] else { return [] }
+            traffic.pending -= 1
+            guard traffic.pending == 0 else {
+                state.traffic[slot] = traffic
+                return []
+            }
+            guard !traffic.queue.isEmpty else {
+                state.traffic[slot] = nil
+                return []
+            }
+            state.traffic[slot] = SlotTraffic(node: state.topology?.master(forSlot: slot), pending: traffic.queue.count)
+            return traffic.queue
+        }
+        for (command, promise) in ready { self.start(command, slot: slot, promise: promise) }
     }
 
     /// `SPUBLISH channel message` on the master of the channel's slot: the number of subscribers reached.
@@ -365,9 +426,9 @@ public final class RedisClusterClient: Sendable {
         self.state.withLockedValue { state in state.channels.values.allSatisfy(\.confirmed) }
     }
 
-    /// The sharded channels asked for and the node each is subscribed on (nil while between nodes).
-    public var subscriptions: [String: RedisNodeAddress?] {
-        self.state.withLockedValue { state in state.channels.mapValues(\.node) }
+    /// The node the sharded `channel` is subscribed on (nil when not asked for, or while between nodes).
+    public func node(subscribedTo channel: String) -> RedisNodeAddress? {
+        self.state.withLockedValue { $0.channels[channel]?.node }
     }
 
     private func subscriberEvent(_ event: RedisClient.Event, from address: RedisNodeAddress) {

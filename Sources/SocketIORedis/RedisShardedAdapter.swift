@@ -293,6 +293,16 @@ public final class RedisShardedAdapter: Adapter {
         return try await answers.get()
     }
 
+    // MARK: Connection state recovery (this node only)
+
+    /// Kept by this node's log: a client recovers only if it reconnects to the same node (the sharded
+    /// protocol keeps nothing in Redis, as in Node.js).
+    public func persistSession(_ session: PersistedSession) { self.local.persistSession(session) }
+
+    public func restoreSession(pid: String, offset: String) async throws -> RestoredSession? {
+        try await self.local.restoreSession(pid: pid, offset: offset)
+    }
+
     // MARK: Incoming
 
     /// A message on one of this namespace's channels.
