@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SocketIORedisTests",
-            dependencies: ["SocketIORedis"]
+            dependencies: ["SocketIORedis", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
     ]
 )

@@ -434,6 +434,10 @@ public final class RedisClusterClient: Sendable {
     private func subscriberEvent(_ event: RedisClient.Event, from address: RedisNodeAddress) {
         switch event {
         case .connectionLost:
+            // Subscribed again on reconnection (or moved by the new map): unconfirmed until then.
+            self.state.withLockedValue { state in
+                for (channel, placement) in state.channels where placement.node == address { state.channels[channel]?.confirmed = false }
+            }
             self.requestRefresh()
         case .shardChannelSubscribed(let channel):
             self.state.withLockedValue { state in

@@ -195,6 +195,33 @@ final class RedisClusterProcesses: @unchecked Sendable {
         }
     }
 
+    /// During a migration (source MIGRATING, target IMPORTING) a key the source does not hold answers
+    /// `ASK`: the client sends `ASKING` and the command to the target, once, and keeps its slot map.
+    @Test func followsAskDuringAMigration() async throws {
+        let cluster = try await RedisClusterProcesses()
+        defer { cluster.stop() }
+        let client = RedisClusterClient(configuration: try RedisConfiguration(url: cluster.url))
+        defer { Task { await client.shutdown() } }
+        let slot = RedisClusterSlot.slot(forKey: "asked")
+        let source = try await cluster.owner(ofSlot: slot)
+        let target = cluster.ports.first { $0 != source }!
+        _ = try await client.send(RedisCommand("SET", "{asked}.old", "here"), key: "{asked}.old").get()  // a key the source keeps
+        try await RedisClusterProcesses.command(target, ["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try await cluster.nodeID(source)])
+        try await RedisClusterProcesses.command(source, ["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", try await cluster.nodeID(target)])
+        // A new key of the slot goes to the target through ASK; the existing one is still read from the source.
+        #expect(try await client.send(RedisCommand("SET", "asked", "new"), key: "asked").get() == .simpleString("OK"))
+        #expect(try await client.send(RedisCommand("GET", "asked"), key: "asked").get().string == "new")
+        #expect(try await client.send(RedisCommand("GET", "{asked}.old"), key: "{asked}.old").get().string == "here")
+        #expect(client.topology?.master(forSlot: slot)?.port == source)
+        // The target holds the new key (readable there with ASKING only, the slot not being its own yet).
+        let direct = RedisClient(configuration: RedisConfiguration(port: target))
+        defer { Task { await direct.shutdown() } }
+        try await direct.waitUntilConnected()
+        await #expect(throws: RedisError.self) { try await direct.send(RedisCommand("GET", "asked")).get() }
+        _ = try await direct.send(RedisCommand("ASKING")).get()
+        #expect(try await direct.send(RedisCommand("GET", "asked")).get().string == "new")
+    }
+
     /// A channel's slot moves to another master while messages flow (pipelined). What is lost, exactly: the messages
     /// published between the moment the old master gives up the slot (it then ends the subscription with
     /// a `sunsubscribe` push) and the moment the client's `SSUBSCRIBE` lands on the new master. So each
@@ -352,6 +379,35 @@ extension LiveRedisClusterTests {
         } catch let error as RedisError {
             #expect(error.isRequestTimeout && "\(error)".contains("1 of 2 nodes answered"))
         }
+        for (_, factory) in nodes { await factory.shutdown() }
+    }
+}
+
+/// The same adapter on one Redis 7 that is not a cluster (sharded commands work there too, as with
+/// Node.js's `createShardedAdapter` on a plain client): the single-Redis driver.
+@Suite(.serialized) struct LiveShardedAdapterSingleRedisTests {
+    @Test func threeNodesOnOneRedis() async throws {
+        let redis = try await RedisServerProcess()
+        defer { redis.stop() }
+        var nodes: [(SocketIOServer, RedisShardedAdapterFactory)] = []
+        for _ in 0..<3 {
+            let factory = RedisShardedAdapterFactory(
+                driver: RedisShardedPubSubDriver(configuration: try RedisConfiguration(url: redis.url)),
+                options: RedisShardedAdapterOptions(requestsTimeout: .seconds(2))
+            )
+            let io = SocketIOServer(configuration: SocketIOServerConfiguration(adapter: factory.adapter))
+            _ = io.sockets
+            try await factory.waitUntilReady()
+            nodes.append((io, factory))
+        }
+        let adapter = try #require(nodes[0].0.sockets.adapter as? RedisShardedAdapter)
+        #expect(try await adapter.serverCount().get() == 3)
+        for (index, (io, _)) in nodes.enumerated() {
+            io.sockets.onServerSideEmit { _, ack in ack?([.int(index)]) }
+        }
+        let answers = try await nodes[2].0.serverSideEmit(["who"], timeout: .seconds(2))
+        #expect(answers.compactMap(\.intValue).sorted() == [0, 1])
+        #expect(try await nodes[1].0.fetchSockets().isEmpty)
         for (_, factory) in nodes { await factory.shutdown() }
     }
 }
