@@ -61,6 +61,7 @@ public final class RedisClusterClient: Sendable {
         var channels: [String: Placement] = [:]
         var refresh: EventLoopFuture<Void>?
         var refreshAgain = false
+        var refreshFailures = 0
         var timer: RepeatedTask?
         var isShutdown = false
     }
@@ -199,8 +200,9 @@ public final class RedisClusterClient: Sendable {
         }
         guard target.isConnected else {
             // A node met for the first time (or reconnecting): wait for it rather than fail.
+            guard attempt < self.options.maxAttempts else { return self.eventLoop.makeFailedFuture(RedisError.notConnected) }
             return target.whenConnected(timeout: self.options.discoveryTimeout).flatMap {
-                self.send(command, slot: slot, attempt: attempt, asking: asking)
+                self.send(command, slot: slot, attempt: attempt + 1, asking: asking)
             }.flatMapError { error in
                 self.retry(command, slot: slot, attempt: attempt, error: error, refresh: true)
             }
@@ -258,40 +260,38 @@ public final class RedisClusterClient: Sendable {
     /// move to their slots' masters. Concurrent calls share one fetch.
     @discardableResult
     public func refreshTopology() -> EventLoopFuture<Void> {
+        let promise = self.eventLoop.makePromise(of: Void.self)
         let (existing, candidates) = self.state.withLockedValue { state -> (EventLoopFuture<Void>?, [RedisNodeAddress]) in
             if let refresh = state.refresh {
                 state.refreshAgain = true  // a change may have come after that fetch started
                 return (refresh, [])
             }
+            if state.isShutdown { return (self.eventLoop.makeFailedFuture(RedisError.shutdown), []) }
+            state.refresh = promise.futureResult
             let known = state.topology?.masters ?? []
-            let connected = known.filter { state.nodes[$0]?.commands.isConnected == true }
-            var candidates = connected
+            var candidates = known.filter { state.nodes[$0]?.commands.isConnected == true }
             for address in known + self.seeds where !candidates.contains(address) { candidates.append(address) }
             return (nil, candidates)
         }
-        if let existing { return existing }
-        let promise = self.eventLoop.makePromise(of: Void.self)
-        let started = self.state.withLockedValue { state -> Bool in
-            guard state.refresh == nil, !state.isShutdown else { return false }
-            state.refresh = promise.futureResult
-            return true
-        }
-        guard started else {
-            promise.succeed()
-            return self.state.withLockedValue { $0.refresh } ?? self.eventLoop.makeSucceededVoidFuture()
+        if let existing {
+            promise.succeed()  // not used
+            return existing
         }
         self.discover(from: candidates[...]).whenComplete { result in
-            let again = self.state.withLockedValue { state -> Bool in
+            let (again, failures) = self.state.withLockedValue { state -> (Bool, Int) in
                 state.refresh = nil
+                state.refreshFailures = (try? result.get()) == nil ? state.refreshFailures + 1 : 0
                 defer { state.refreshAgain = false }
-                return state.refreshAgain
+                return (state.refreshAgain, state.refreshFailures)
             }
             switch result {
             case .success(let topology):
                 self.apply(topology)
                 promise.succeed()
             case .failure(let error):
-                self.logger.warning("cannot fetch the Redis Cluster slot map", metadata: ["error": "\(error)"])
+                // Warn on the first failure and then on every power of two, to keep logs readable in long outages.
+                let level: Logger.Level = failures & (failures - 1) == 0 ? .warning : .debug
+                self.logger.log(level: level, "cannot fetch the Redis Cluster slot map", metadata: ["error": "\(error)", "redis.attempt": "\(failures)"])
                 promise.fail(error)
             }
             if again { self.requestRefresh() }

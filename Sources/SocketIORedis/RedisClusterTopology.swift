@@ -119,7 +119,8 @@ public struct RedisClusterTopology: Sendable, Hashable {
                     replicas.append(address)
                 }
             }
-            guard let master else { continue }
+            // A crashed master whose replica took over is listed alone, with no slots: not a master to keep.
+            guard let master, master.healthy || !slots.isEmpty else { continue }
             shards.append(Shard(master: master.address, masterID: master.id, replicas: replicas, slots: slots))
         }
         return RedisClusterTopology(shards: shards)

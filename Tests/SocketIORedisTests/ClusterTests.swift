@@ -66,6 +66,8 @@ import Testing
                 Self.node(id: "old", port: 7009, role: "master", health: "fail"), Self.node(id: "m2", port: 7001, endpoint: "?", role: "master"),
             ])]),
             .array([Self.bulk("slots"), .array([.integer(11000), .integer(16383)]), Self.bulk("nodes"), .array([Self.node(id: "m3", port: 7002, role: "master")])]),
+            // After a crash and a takeover (as redis-server 7.0 lists it): the dead master alone, no slots.
+            .array([Self.bulk("slots"), .array([]), Self.bulk("nodes"), .array([Self.node(id: "dead", port: 7008, role: "master", health: "fail")])]),
         ])
         let topology = try RedisClusterTopology.parse(shardsReply: reply, answeringHost: "127.0.0.1")
         #expect(topology.masters == [a, b, c])
