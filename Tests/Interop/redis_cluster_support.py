@@ -58,7 +58,8 @@ class RedisCluster:
         for _ in range(500):
             if len(self.ports) == masters:
                 break
-            port = random.randrange(20000, 50000)
+            # below Linux's ephemeral ports (32768+) with the bus port (+10000) too
+            port = random.randrange(12000, 22700)
             if port not in self.ports and _free(port) and _free(port + 10000):
                 self.ports.append(port)
         try:

@@ -32,12 +32,13 @@ final class RedisClusterProcesses: @unchecked Sendable {
 
     var url: String { "redis://127.0.0.1:\(self.ports[0])" }
 
-    /// Ports P such that P and the cluster bus port P + 10000 are free (both below 65536).
+    /// Ports P such that P and the cluster bus port P + 10000 are free, both below Linux's ephemeral range
+    /// (32768 and up), so that no outgoing connection takes one between the check and the server's bind.
     static func freePorts(_ count: Int) async throws -> [Int] {
         var ports: [Int] = []
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<500 where ports.count < count {
-            let port = Int.random(in: 20000..<50000, using: &generator)
+            let port = Int.random(in: 12000..<22700, using: &generator)
             guard !ports.contains(port) else { continue }
             var free = true
             for candidate in [port, port + 10000] {
