@@ -82,8 +82,26 @@ final class RedisClusterProcesses: @unchecked Sendable {
         create.arguments = ["--cluster", "create"] + self.ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "\(self.replicas)", "--cluster-yes"]
         create.standardOutput = FileHandle.nullDevice
         create.standardError = FileHandle.nullDevice
+        // Awaited through the termination handler: `waitUntilExit()` would hold one of the few threads that
+        // run every test's async code for the seconds redis-cli takes (timing tests elsewhere then starve).
+        // (exited, continuation): whichever of the handler and the waiter comes second resumes.
+        let state = NIOLockedValueBox<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+        create.terminationHandler = { _ in
+            let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                state.exited = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
         try create.run()
-        create.waitUntilExit()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = state.withLockedValue { state -> Bool in
+                if !state.exited { state.waiter = continuation }
+                return state.exited
+            }
+            if exited { continuation.resume() }
+        }
         guard create.terminationStatus == 0 else {
             Issue.record("redis-cli --cluster create failed")
             throw RedisError.notConnected
@@ -190,6 +208,8 @@ final class RedisClusterProcesses: @unchecked Sendable {
     deinit { self.stop() }
 }
 
+/// Every test here starts real redis-server processes: serialized, so that one cluster at a time loads the
+/// machine (timing tests of other suites run alongside).
 @Suite(.serialized) struct LiveRedisClusterTests {
     @Test func discoversRoutesAndFollowsMoved() async throws {
         let cluster = try await RedisClusterProcesses()
@@ -407,7 +427,8 @@ extension LiveRedisClusterTests {
     }
 }
 
-@Suite(.serialized) struct LiveShardedAdapterTests {
+/// The sharded adapter on the cluster (in the same serialized suite: one cluster at a time on the machine).
+extension LiveRedisClusterTests {
     /// Three Socket.IO servers (no HTTP listener needed) on one Redis Cluster.
     func nodes(_ cluster: RedisClusterProcesses, mode: RedisShardedAdapterOptions.SubscriptionMode = .dynamic) async throws -> [(SocketIOServer, RedisShardedAdapterFactory)] {
         var nodes: [(SocketIOServer, RedisShardedAdapterFactory)] = []
@@ -459,7 +480,7 @@ extension LiveRedisClusterTests {
 
 /// The same adapter on one Redis 7 that is not a cluster (sharded commands work there too, as with
 /// Node.js's `createShardedAdapter` on a plain client): the single-Redis driver.
-@Suite(.serialized) struct LiveShardedAdapterSingleRedisTests {
+extension LiveRedisClusterTests {
     @Test func threeNodesOnOneRedis() async throws {
         let redis = try await RedisServerProcess()
         defer { redis.stop() }
