@@ -78,7 +78,11 @@ final class RedisClusterProcesses: @unchecked Sendable {
             _ = try await Self.command(port, ["PING"], attempts: 200)
         }
         let create = Process()
-        create.executableURL = URL(fileURLWithPath: server.replacingOccurrences(of: "redis-server", with: "redis-cli"))
+        guard let cli = ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            Issue.record("redis-cli is not installed (Debian's redis-tools, a dependency of redis-server): run scripts/setup-peers.sh")
+            throw RedisError.notConnected
+        }
+        create.executableURL = URL(fileURLWithPath: cli)
         create.arguments = ["--cluster", "create"] + self.ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "\(self.replicas)", "--cluster-yes"]
         create.standardOutput = FileHandle.nullDevice
         create.standardError = FileHandle.nullDevice
