@@ -15,6 +15,11 @@ import SocketIOCore
 /// ```
 ///
 /// Everything the Manager does runs on one event loop; its methods may be called from anywhere.
+///
+/// Lifetime: a ``Socket`` holds its Manager; the Manager holds its sockets weakly, except that a socket is kept
+/// alive while it is active (connecting, connected or waiting to reconnect), so that its listeners keep running
+/// when only the Manager is held. Once its sockets are disconnected (``Socket/disconnect()``, ``close()``, or
+/// refused by the server) a Manager and its sockets are freed as soon as nothing else holds them.
 public final class Manager: Sendable {
     /// The options.
     public let options: SocketOptions
@@ -24,7 +29,7 @@ public final class Manager: Sendable {
     public let eventLoop: EventLoop
     let logger: Logger
     let core: NIOLoopBoundBox<ManagerCore>
-    private let sockets = NIOLockedValueBox<[String: Socket]>([:])
+    private let sockets = NIOLockedValueBox<[String: WeakSocket]>([:])
     private let listeners = NIOLockedValueBox<[(id: Int, handler: @Sendable (ManagerEvent) -> Void)]>([])
     private let nextListenerID = NIOLockedValueBox(0)
 
@@ -70,14 +75,14 @@ public final class Manager: Sendable {
         )
     }
 
-    /// The socket of `namespace` (created on first use; the same object afterwards). It connects right away
-    /// when `autoConnect` is on. `auth` overrides the options' `auth`.
+    /// The socket of `namespace` (created on first use; the same object afterwards, as long as it is alive). It
+    /// connects right away when `autoConnect` is on. `auth` overrides the options' `auth`.
     public func socket(_ namespace: String = "/", auth: SocketAuth? = nil) -> Socket {
         let namespace = namespace.hasPrefix("/") ? namespace : "/" + namespace
         let (socket, created) = self.sockets.withLockedValue { sockets -> (Socket, Bool) in
-            if let socket = sockets[namespace] { return (socket, false) }
+            if let socket = sockets[namespace]?.socket { return (socket, false) }
             let socket = Socket(manager: self, namespace: namespace, auth: auth ?? self.options.auth)
-            sockets[namespace] = socket
+            sockets[namespace] = WeakSocket(socket: socket)
             return (socket, true)
         }
         if created {
@@ -136,15 +141,27 @@ public final class Manager: Sendable {
     }
 }
 
+/// A socket the Manager does not keep alive.
+struct WeakSocket: Sendable {
+    weak var socket: Socket?
+}
+
 /// The state of one socket inside the Manager.
 final class SocketEntry {
     typealias Callback = (Result<[JSONValue], SocketClientError>) -> Void
     var machine: SocketStateMachine<Callback>
-    let socket: Socket
+    let namespace: String
+    let auth: SocketAuth
+    /// The socket, while something holds it.
+    weak var socket: Socket?
+    /// The socket while it is active: the Manager keeps it (and its listeners) alive until it is disconnected.
+    var retained: Socket?
     var ackTimers: [Int: Scheduled<Void>] = [:]
 
     init(socket: Socket, options: SocketOptions) {
         self.socket = socket
+        self.namespace = socket.namespace
+        self.auth = socket.auth
         self.machine = SocketStateMachine(
             namespace: socket.namespace,
             retries: options.retries > 0 ? options.retries : nil,
@@ -174,9 +191,13 @@ final class ManagerCore {
     }
 
     func register(_ socket: Socket, options: SocketOptions) {
-        if self.entries[socket.namespace] == nil {
-            self.entries[socket.namespace] = SocketEntry(socket: socket, options: options)
+        if let entry = self.entries[socket.namespace] {
+            // A socket of this namespace exists; or existed: it was released, so it was inactive and its state
+            // goes with it.
+            guard entry.socket == nil else { return }
+            for timer in entry.ackTimers.values { timer.cancel() }
         }
+        self.entries[socket.namespace] = SocketEntry(socket: socket, options: options)
     }
 
     // MARK: Manager lifecycle
@@ -227,7 +248,7 @@ final class ManagerCore {
     }
 
     private func sortedEntries() -> [SocketEntry] {
-        self.entries.values.sorted { $0.socket.namespace < $1.socket.namespace }
+        self.entries.values.sorted { $0.namespace < $1.namespace }
     }
 
     // MARK: Engine.IO connection
@@ -349,7 +370,7 @@ final class ManagerCore {
     // MARK: Sockets
 
     func connect(_ namespace: String) {
-        guard let entry = self.entries[namespace] else { return }
+        guard let entry = self.entries[namespace], entry.socket != nil else { return }
         self.perform(entry.machine.connect(engineOpen: self.engineIsOpen), on: entry)
         if !self.engineIsOpen { self.perform(self.reconnection.connect()) }
     }
@@ -388,7 +409,7 @@ final class ManagerCore {
             case .send(let packet):
                 self.send(packet)
                 if packet.isEvent, let name = packet.eventName {
-                    entry.socket.dispatchOutgoing(name, Array(packet.arguments))
+                    entry.socket?.dispatchOutgoing(name, Array(packet.arguments))
                 }
             case .startAckTimer(let id, let timeout):
                 entry.ackTimers[id] = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self, weak entry] in
@@ -403,65 +424,52 @@ final class ManagerCore {
             case .failAck(let callback, let error):
                 callback(.failure(error))
             case .emitConnect:
-                entry.socket.update(from: entry.machine)
-                entry.socket.dispatch("connect", [])
+                entry.socket?.update(from: entry.machine)
+                entry.socket?.dispatch("connect", [])
             case .emitConnectError(let error):
-                entry.socket.update(from: entry.machine)
+                entry.socket?.update(from: entry.machine)
                 var object: JSONObject = ["message": .string(error.message)]
                 if let data = error.data { object["data"] = data }
-                entry.socket.dispatch("connect_error", [.object(object)])
+                entry.socket?.dispatch("connect_error", [.object(object)])
             case .emitDisconnect(let reason):
-                entry.socket.update(from: entry.machine)
-                entry.socket.dispatch("disconnect", [.string(reason)])
+                entry.socket?.update(from: entry.machine)
+                entry.socket?.dispatch("disconnect", [.string(reason)])
             case .deliver(let event, let arguments, let ackId):
-                let ack = ackId.map { ClientAck(socket: entry.socket, id: $0) }
-                entry.socket.dispatch(event, arguments, ack: ack)
+                guard let socket = entry.socket else { break }
+                socket.dispatch(event, arguments, ack: ackId.map { ClientAck(socket: socket, id: $0) })
             case .becameInactive:
-                entry.socket.update(from: entry.machine)
+                entry.socket?.update(from: entry.machine)
                 if closeWhenIdle && !self.entries.values.contains(where: { $0.machine.active }) {
                     self.perform(self.reconnection.close())
                 }
             }
         }
-        entry.socket.update(from: entry.machine)
+        entry.socket?.update(from: entry.machine)
+        entry.retained = entry.machine.active ? entry.socket : nil
     }
 
     private func sendConnect(_ entry: SocketEntry, recovery: JSONObject?) {
-        let namespace = entry.socket.namespace
+        let namespace = entry.namespace
         let generation = self.generation
-        func send(_ auth: JSONObject?) {
-            guard self.generation == generation, entry.machine.state == .connecting else { return }
-            var payload = auth
-            if let recovery {
-                var merged = payload ?? JSONObject()
-                for (key, value) in recovery { merged[key] = value }
-                payload = merged
-            }
-            self.send(.connect(namespace: namespace, payload: payload))
-        }
-        switch entry.socket.auth {
+        switch entry.auth {
         case .none:
-            send(nil)
+            self.sendConnect(namespace, generation: generation, auth: nil, recovery: recovery)
         case .value(let object):
-            send(object)
+            self.sendConnect(namespace, generation: generation, auth: object, recovery: recovery)
         case .provider(let provider):
             guard let manager = self.manager else { return }
             Task {
                 let auth = await provider()
-                manager.onLoop { core in
-                    guard let entry = core.entries[namespace], core.generation == generation,
-                        entry.machine.state == .connecting
-                    else { return }
-                    var payload = auth
-                    if let recovery {
-                        var merged = payload ?? JSONObject()
-                        for (key, value) in recovery { merged[key] = value }
-                        payload = merged
-                    }
-                    core.send(.connect(namespace: namespace, payload: payload))
-                }
+                manager.onLoop { core in core.sendConnect(namespace, generation: generation, auth: auth, recovery: recovery) }
             }
         }
+    }
+
+    /// Sends the CONNECT of `namespace` unless the connection changed or the socket stopped connecting meanwhile.
+    private func sendConnect(_ namespace: String, generation: Int, auth: JSONObject?, recovery: JSONObject?) {
+        guard let entry = self.entries[namespace], self.generation == generation, entry.machine.state == .connecting else { return }
+        let payload = SocketStateMachine<SocketEntry.Callback>.connectPayload(auth: auth, recovery: recovery)
+        self.send(.connect(namespace: namespace, payload: payload))
     }
 }
 

@@ -64,6 +64,10 @@ public final class ClientAck: Sendable {
 /// Listeners run on the Manager's event loop, one event at a time, in the order the events arrived; for async
 /// work, iterate ``on(_:)`` as an `AsyncSequence`. Emits may be made from anywhere: emits from one task are
 /// sent in order, buffered while disconnected and sent on (re)connection (volatile ones are dropped).
+///
+/// A socket holds its ``manager``; see ``Manager`` for how long the Manager keeps its sockets. With connection
+/// state recovery on the server, a socket whose connection is cut comes back with the same id and gets the
+/// events it missed: see ``recovered``.
 public final class Socket: Sendable {
     typealias Handler = @Sendable ([JSONValue], ClientAck?) -> Void
 
@@ -119,7 +123,18 @@ public final class Socket: Sendable {
     public var connected: Bool { self.snapshot.withLockedValue { $0.connected } }
     /// Whether the socket wants to be connected (it reconnects with the Manager).
     public var active: Bool { self.snapshot.withLockedValue { $0.active } }
-    /// Whether the last connection recovered the previous session (connection state recovery).
+    /// Whether the last connection recovered the previous session, as the official client's `socket.recovered`.
+    ///
+    /// Connection state recovery, when the server has it on (`connectionStateRecovery`): the server's CONNECT
+    /// answer carries a private session id (`pid`), and each event it sends without an ack id carries its
+    /// offset, a string, as its last argument. The socket keeps the `pid` and the last offset of the events it
+    /// handed to its listeners, and sends both (under the `auth` object's own keys) in the CONNECT of the next
+    /// connection. When the server restores that session, the socket keeps its ``id`` and rooms, `recovered`
+    /// is true when `connect` is emitted, and the events missed meanwhile follow, in order. After
+    /// ``disconnect()``, or a disconnection longer than the server's limit, `recovered` is false: a new session.
+    ///
+    /// As in the official client, the offset is left in the arguments handed to the listeners (the last
+    /// one): with recovery on, an event the server emits as `("message", text)` arrives as `[text, offset]`.
     public var recovered: Bool { self.snapshot.withLockedValue { $0.recovered } }
 
     func update<Callback>(from machine: SocketStateMachine<Callback>) {

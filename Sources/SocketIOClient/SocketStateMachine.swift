@@ -128,11 +128,25 @@ public struct SocketStateMachine<Callback> {
 
     private mutating func sendConnect() -> [Action] {
         self.state = .connecting
-        var recovery: JSONObject?
-        if let pid = self.pid {
-            recovery = ["pid": .string(pid), "offset": self.lastOffset.map { .string($0) } ?? .null]
-        }
-        return [.sendConnect(recovery: recovery)]
+        return [.sendConnect(recovery: self.recoveryPayload)]
+    }
+
+    /// What a CONNECT adds to the auth payload for connection state recovery: `{pid, offset}` once the server
+    /// gave a `pid` (`offset` left out until an event carried one, as `JSON.stringify` leaves out the official
+    /// client's `undefined`); nil without a `pid`.
+    public var recoveryPayload: JSONObject? {
+        guard let pid = self.pid else { return nil }
+        var payload: JSONObject = ["pid": .string(pid)]
+        if let offset = self.lastOffset { payload["offset"] = .string(offset) }
+        return payload
+    }
+
+    /// The CONNECT payload: the `recovery` keys (``recoveryPayload``) with the `auth` object over them, so
+    /// that auth's own keys win, as the official client's `Object.assign({pid, offset}, auth)`.
+    public static func connectPayload(auth: JSONObject?, recovery: JSONObject?) -> JSONObject? {
+        guard var merged = recovery else { return auth }
+        for (key, value) in auth ?? [:] { merged[key] = value }
+        return merged
     }
 
     /// The server accepted the namespace connection (`{"sid":…, "pid":…}`).
@@ -140,9 +154,10 @@ public struct SocketStateMachine<Callback> {
         guard self.state == .connecting || self.state == .disconnected, let sid = payload?["sid"]?.stringValue else {
             return []
         }
+        // As the official client: recovered when the server gave back the pid we sent; the pid is replaced
+        // (nil when the server has recovery off); the last offset is kept until an event brings a new one.
         let pid = payload?["pid"]?.stringValue
         self.recovered = pid != nil && pid == self.pid
-        if !self.recovered { self.lastOffset = nil }
         self.pid = pid
         self.state = .connected(sid: sid)
         var actions: [Action] = [.emitConnect]
@@ -310,14 +325,14 @@ public struct SocketStateMachine<Callback> {
 
     // MARK: Receiving
 
-    /// An event arrived.
+    /// An event arrived. With connection state recovery (a `pid` from the server), an event without an ack
+    /// id whose last argument is a string carries its offset there: it becomes ``lastOffset``. As in the
+    /// official client, the offset stays in the arguments handed to the listeners.
     public mutating func received(event packet: SocketPacket) -> [Action] {
         guard let name = packet.eventName else { return [] }
-        var arguments = Array(packet.arguments)
-        if self.pid != nil, let offset = arguments.last?.stringValue {
-            // With connection state recovery, the server appends each event's offset.
+        let arguments = Array(packet.arguments)
+        if self.pid != nil, packet.ackId == nil, let offset = arguments.last?.stringValue {
             self.lastOffset = offset
-            arguments.removeLast()
         }
         return [.deliver(event: name, arguments: arguments, ackId: packet.ackId)]
     }

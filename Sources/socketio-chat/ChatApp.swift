@@ -5,10 +5,17 @@ import SocketIOServer
 /// The chat's Socket.IO side: the main namespace for people, `/admin` for the admin page.
 ///
 /// Client → server events (`/`): `nickname` (name, ack), `join` (room, ack → history and members),
-/// `leave` (room, ack), `message` ({room, text}, ack → {id, time}), `typing` ({room, typing}, volatile).
+/// `leave` (room, ack), `message` ({room, text}, ack → {id, time}), `received` ({id}: this page showed
+/// message `id`), `typing` ({room, typing}, volatile).
 /// Server → client: `message`, `notice` (joined / left / renamed), `typing`, `presence` (who is online
-/// and the rooms), `delivered` ({id, count}: how many people's clients acknowledged a message),
+/// and the rooms), `delivered` ({id, clientId, count}: how many other people's pages received a message),
 /// `announcement` (from the admin page).
+///
+/// Connection state recovery is on (see `ChatServer`): a page whose connection drops for less than the
+/// recovery window comes back as the same socket, in its rooms, and gets the messages it missed, in order;
+/// it neither joins again nor fetches the history again. Messages are therefore relayed without an
+/// acknowledgement (packets with one are not kept for recovery, as in Node.js); the pages confirm them with
+/// `received` instead.
 ///
 /// `/admin` (auth `{token}`): `stats` pushed on every change, `announce` (text, ack → {recipients}).
 struct ChatApp: Sendable {
@@ -36,6 +43,10 @@ struct ChatApp: Sendable {
         let nickname = ChatValidation.nickname(socket.handshake.auth["nickname"]?.stringValue) ?? "guest-\(socket.id.prefix(4))"
         self.state.connect(socket.id, nickname: nickname)
         socket.emit("welcome", ["id": .string(socket.id), "nickname": .string(nickname)])
+        if socket.recovered {
+            // The same socket after a network blip, back in its rooms (the page does not join again).
+            for room in socket.rooms.sorted() where room != socket.id { self.join(socket, room: room, ack: nil) }
+        }
         self.changed()
 
         socket.on("nickname") { args, ack in
@@ -94,15 +105,15 @@ struct ChatApp: Sendable {
             }
             // ✓ stored and relayed by the server
             ack?(["ok": true, "id": .int(message.id), "time": .int(Int(time))])
-            // ✓✓ once the other people's pages acknowledged it
-            do {
-                let answers = try await socket.to(room).timeout(.seconds(10)).emitWithAck("message", arguments: [payload])
-                if !answers.isEmpty {
-                    socket.emit("delivered", ["id": .int(message.id), "clientId": args.first?["clientId"] ?? .null, "count": .int(answers.count)])
-                }
-            } catch {
-                // somebody did not answer in time: the message stays at one tick
-            }
+            // ✓✓ once another person's page received it (`received`)
+            self.state.track(message.id, sender: socket.id, clientId: args.first?["clientId"] ?? .null)
+            socket.to(room).emit("message", payload)
+        }
+
+        socket.on("received") { args, _ in
+            guard let id = args.first?["id"]?.intValue, let (delivery, count) = self.state.received(id, by: socket.id) else { return }
+            // to the sender's socket (its own room): a recovered sender gets it too
+            self.io.to(delivery.sender).emit("delivered", ["id": .int(id), "clientId": delivery.clientId, "count": .int(count)])
         }
 
         socket.on("typing") { args, _ in
@@ -115,7 +126,8 @@ struct ChatApp: Sendable {
         socket.onDisconnect { _ in
             guard let user = self.state.disconnect(socket.id) else { return }
             for room in user.rooms {
-                self.io.to(room).emit("notice", ["room": .string(room), "kind": "leave", "text": .string("\(user.nickname) left")])
+                // not to the socket itself: a recovered page would get its own departure among what it missed
+                self.io.to(room).except(socket.id).emit("notice", ["room": .string(room), "kind": "leave", "text": .string("\(user.nickname) left")])
             }
             self.changed()
         }

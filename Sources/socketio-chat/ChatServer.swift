@@ -35,6 +35,9 @@ struct ChatServer: AsyncParsableCommand {
     @Option(name: .customLong("public"), help: "Serve the pages from this folder instead of the built-in ones (for editing them live).")
     var publicFolder: String?
 
+    @Option(name: .customLong("recovery-window"), help: "Connection state recovery: the longest disconnection (seconds) after which a page comes back with what it missed (0 turns it off).")
+    var recoveryWindow: Int64 = 120
+
     @Flag(help: "No per-connection logs.")
     var quiet = false
 
@@ -59,6 +62,10 @@ struct ChatServer: AsyncParsableCommand {
         }
 
         var configuration = SocketIOServerConfiguration()
+        // A page whose connection drops comes back as the same socket, with the messages it missed.
+        if recoveryWindow > 0 {
+            configuration.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: .seconds(recoveryWindow))
+        }
         // MARK: --redis: join the cluster (rooms and broadcasts shared through Redis; ChatState stays per node).
         var redisFactory: RedisAdapterFactory? = nil
         if let redis {

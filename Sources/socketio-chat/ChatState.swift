@@ -6,6 +6,8 @@ import SocketIOServer
 final class ChatState: Sendable {
     /// How many messages a room keeps for the people who join it.
     static let historyLimit = 50
+    /// How many of the last messages have their readers counted (for the sender's ✓✓).
+    static let deliveryLimit = 1000
 
     struct User: Sendable {
         var nickname: String
@@ -24,9 +26,17 @@ final class ChatState: Sendable {
         }
     }
 
+    /// Who sent a message, and which other sockets confirmed they received it.
+    struct Delivery: Sendable {
+        var sender: String
+        var clientId: JSONValue
+        var readers: Set<String> = []
+    }
+
     private struct State {
         var users: [String: User] = [:]
         var history: [String: [Message]] = [:]
+        var deliveries: [Int: Delivery] = [:]
         var nextMessageId = 1
         var admins = 0
     }
@@ -84,6 +94,26 @@ final class ChatState: Sendable {
             if history.count > Self.historyLimit { history.removeFirst(history.count - Self.historyLimit) }
             state.history[room] = history
             return message
+        }
+    }
+
+    /// Remembers who sent message `id`, to count its readers.
+    func track(_ id: Int, sender: String, clientId: JSONValue) {
+        self.state.withLockedValue { state in
+            state.deliveries[id] = Delivery(sender: sender, clientId: clientId)
+            state.deliveries[id - Self.deliveryLimit] = nil  // ids grow by one: the oldest goes
+        }
+    }
+
+    /// `reader` received message `id`; returns the delivery with its new reader count, or nil when the message
+    /// is unknown (or too old), the reader is its sender, or it was counted already.
+    func received(_ id: Int, by reader: String) -> (delivery: Delivery, count: Int)? {
+        self.state.withLockedValue { state in
+            guard var delivery = state.deliveries[id], delivery.sender != reader,
+                delivery.readers.insert(reader).inserted
+            else { return nil }
+            state.deliveries[id] = delivery
+            return (delivery, delivery.readers.count)
         }
     }
 

@@ -27,8 +27,10 @@ let usage = """
                         [--listen EVENT]... [--count N] [--timeout SECONDS] [--stdin] [--reconnect] [--insecure | --ca-file PEM]
                         [--reply JSON-ARRAY] [--retries N] [--ack-timeout MS] [--reconnection-delay MS]
                         [--reconnection-delay-max MS] [--randomization-factor F] [--verbose]
-      --reply answers the server's acknowledgement requests; --verbose prints the Manager's events as JSON lines
-      on standard error; --stdin reads further emits as lines `EVENT [JSON-ARRAY]`; --ca-file trusts the
+      --reply answers the server's acknowledgement requests; --verbose prints the Manager's events and the
+      socket's connections ({"socket":"connect","id":…,"recovered":…}, {"socket":"disconnect","reason":…}) as JSON
+      lines on standard error; --stdin reads further emits as lines `EVENT [JSON-ARRAY]`, and the lines
+      `:disconnect` and `:connect` (socket.disconnect() and socket.connect()); --ca-file trusts the
       certificates of a PEM file (instead of the system's) for https/wss; --insecure trusts any.
       Binary arguments are written {"$binary":"<base64>"} in JSON-ARRAY and printed the same way.
     """
@@ -261,6 +263,14 @@ if arguments.verbose {
         }
         FileHandle.standardError.write(Data((line.jsonString() + "\n").utf8))
     }
+    socket.onConnect {
+        let line: JSONValue = ["socket": "connect", "id": .string(socket.id ?? ""), "recovered": .bool(socket.recovered)]
+        FileHandle.standardError.write(Data((line.jsonString() + "\n").utf8))
+    }
+    socket.onDisconnect { reason in
+        let line: JSONValue = ["socket": "disconnect", "reason": .string(reason)]
+        FileHandle.standardError.write(Data((line.jsonString() + "\n").utf8))
+    }
 }
 
 if let reply = arguments.reply {
@@ -342,6 +352,16 @@ if arguments.stdin {
         while let line = readLine() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
+            switch trimmed {
+            case ":disconnect":
+                socket.disconnect()
+                continue
+            case ":connect":
+                socket.connect()
+                continue
+            default:
+                break
+            }
             let parts = trimmed.split(separator: " ", maxSplits: 1)
             let event = String(parts[0])
             let json = parts.count > 1 ? String(parts[1]) : "[]"

@@ -149,31 +149,104 @@ struct SocketStateMachineTests {
         #expect(!other.active)
     }
 
-    @Test("connection state recovery: pid and offset sent back, offsets stripped, recovered set")
+    /// The recovery part of the CONNECT the next `engineOpened` sends.
+    func reconnectRecovery(_ machine: inout Machine) -> JSONObject?? {
+        _ = machine.engineClosed(reason: "transport close")
+        let actions = machine.engineOpened()
+        guard case .sendConnect(let recovery)? = actions.first else {
+            Issue.record("expected CONNECT, got \(actions)")
+            return nil
+        }
+        return .some(recovery)
+    }
+
+    @Test("connection state recovery: the pid and the last offset go back in the CONNECT; recovered when the pid comes back")
     func recovery() {
         var machine = Machine(namespace: "/")
-        _ = machine.connect(engineOpen: true)
+        guard case .sendConnect(nil)? = machine.connect(engineOpen: true).first else {
+            Issue.record("the first CONNECT has nothing to recover")
+            return
+        }
         _ = machine.received(connect: ["sid": "s1", "pid": "p1"])
-        #expect(!machine.recovered)
+        #expect(!machine.recovered && machine.pid == "p1" && machine.lastOffset == nil)
+        // Before any event: the pid alone (the official client's undefined offset is left out by JSON.stringify).
+        #expect(self.reconnectRecovery(&machine) == .some(["pid": "p1"]))
+        _ = machine.received(connect: ["sid": "s1", "pid": "p1"])
+        #expect(machine.recovered)
+
+        // The offset is the last argument, and stays there for the listeners, as in the official client.
         let delivered = machine.received(event: .event("news", ["hello", "offset-7"]))
         guard case .deliver("news", let args, nil)? = delivered.first else {
             Issue.record("unexpected \(delivered)")
             return
         }
-        #expect(args == ["hello"])
+        #expect(args == ["hello", "offset-7"])
         #expect(machine.lastOffset == "offset-7")
-        _ = machine.engineClosed(reason: "transport close")
-        let reconnect = machine.engineOpened()
-        guard case .sendConnect(let recovery)? = reconnect.first else {
-            Issue.record("unexpected \(reconnect)")
+        _ = machine.received(event: .event("news", ["more", "offset-8"]))
+        #expect(self.reconnectRecovery(&machine) == .some(["pid": "p1", "offset": "offset-8"]))
+        _ = machine.received(connect: ["sid": "s1", "pid": "p1"])
+        #expect(machine.recovered && machine.id == "s1")
+
+        // The server gave a new session: not recovered; the new pid is used next time (the offset stays until
+        // an event brings a new one, as in the official client).
+        _ = self.reconnectRecovery(&machine)
+        _ = machine.received(connect: ["sid": "s2", "pid": "p2"])
+        #expect(!machine.recovered && machine.pid == "p2")
+        #expect(self.reconnectRecovery(&machine) == .some(["pid": "p2", "offset": "offset-8"]))
+        // A server with recovery off: no pid, nothing sent back any more.
+        _ = machine.received(connect: ["sid": "s3"])
+        #expect(!machine.recovered && machine.pid == nil)
+        #expect(self.reconnectRecovery(&machine) == .some(nil))
+    }
+
+    @Test("the last offset: only with a pid, only from events without an ack id whose last argument is a string")
+    func offsetBookkeeping() {
+        // Without a pid (recovery off on the server) a trailing string is an ordinary argument.
+        var plain = self.connected()
+        _ = plain.received(event: .event("news", ["hello", "not-an-offset"]))
+        #expect(plain.lastOffset == nil)
+        #expect(plain.recoveryPayload == nil)
+
+        var machine = Machine(namespace: "/")
+        _ = machine.connect(engineOpen: true)
+        _ = machine.received(connect: ["sid": "s1", "pid": "p1"])
+        _ = machine.received(event: .event("a", ["x", "o1"]))
+        #expect(machine.lastOffset == "o1")
+        // An event with an ack id carries no offset (the server does not keep those for recovery).
+        let withAck = machine.received(event: .event("b", ["y", "z"], ackId: 3))
+        guard case .deliver("b", let args, 3)? = withAck.first else {
+            Issue.record("unexpected \(withAck)")
             return
         }
-        #expect(recovery == ["pid": "p1", "offset": "offset-7"])
-        _ = machine.received(connect: ["sid": "s1", "pid": "p1"])
-        #expect(machine.recovered)
-        _ = machine.engineClosed(reason: "transport close")
-        _ = machine.engineOpened()
-        _ = machine.received(connect: ["sid": "s2", "pid": "p2"])
+        #expect(args == ["y", "z"])
+        #expect(machine.lastOffset == "o1")
+        // The last argument is not a string: no offset.
+        _ = machine.received(event: .event("c", ["o-not", 5]))
+        _ = machine.received(event: .event("d", []))
+        #expect(machine.lastOffset == "o1")
+        _ = machine.received(event: .event("e", ["o2"]))
+        #expect(machine.recoveryPayload == ["pid": "p1", "offset": "o2"])
+
+        // A disconnect() keeps them: the server, which forgot the session, answers with a new one.
+        _ = machine.disconnect()
+        guard case .sendConnect(let recovery)? = machine.connect(engineOpen: true).first else {
+            Issue.record("expected CONNECT")
+            return
+        }
+        #expect(recovery == ["pid": "p1", "offset": "o2"])
+        _ = machine.received(connect: ["sid": "s9", "pid": "p9"])
         #expect(!machine.recovered)
+    }
+
+    @Test("the CONNECT payload: {pid, offset} with the auth object over it (auth's own keys win)")
+    func connectPayloadMerge() {
+        let recovery: JSONObject = ["pid": "p1", "offset": "o1"]
+        #expect(Machine.connectPayload(auth: nil, recovery: nil) == nil)
+        #expect(Machine.connectPayload(auth: ["token": "t"], recovery: nil) == ["token": "t"])
+        #expect(Machine.connectPayload(auth: nil, recovery: recovery) == ["pid": "p1", "offset": "o1"])
+        let merged = Machine.connectPayload(auth: ["token": "t", "offset": "mine"], recovery: recovery)
+        #expect(merged == ["pid": "p1", "offset": "mine", "token": "t"])
+        // the order of Object.assign({pid, offset}, auth): pid, offset, then auth's other keys
+        #expect(merged.map { JSONValue.object($0).jsonString() } == #"{"pid":"p1","offset":"mine","token":"t"}"#)
     }
 }

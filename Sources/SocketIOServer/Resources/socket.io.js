@@ -964,6 +964,13 @@
       this.nsp = nsp;
       this.id = undefined;
       this.connected = false;
+      // Connection state recovery (when the server has it on): the server's private session id, from its
+      // CONNECT answer, and the offset of the last event handed to the listeners (each event the server sends
+      // without an ack id carries its offset as its last argument, left there for the listeners as the
+      // official client does). Both go back in the next CONNECT; `recovered` says whether the server restored
+      // the session (same id, rooms, and the missed events, which follow in order).
+      this._pid = undefined;
+      this._lastOffset = undefined;
       this.recovered = false;
       this.receiveBuffer = [];
       this.sendBuffer = [];
@@ -1076,7 +1083,9 @@
     }
 
     sendConnectPacket(data) {
-      this.packet({ type: PacketType.CONNECT, data: data || undefined });
+      // auth's own keys win over {pid, offset}; an undefined offset is left out by JSON.stringify
+      const payload = this._pid ? Object.assign({ pid: this._pid, offset: this._lastOffset }, data) : data;
+      this.packet({ type: PacketType.CONNECT, data: payload || undefined });
     }
 
     onclose(reason, description) {
@@ -1139,6 +1148,9 @@
     emitEvent(args) {
       for (const listener of this._anyListeners.slice()) listener.apply(this, args);
       Emitter.prototype.emitReserved.apply(this, args);
+      if (this._pid && args.length && typeof args[args.length - 1] === "string") {
+        this._lastOffset = args[args.length - 1];
+      }
     }
 
     ack(id) {
@@ -1161,8 +1173,8 @@
 
     onconnect(id, pid) {
       this.id = id;
-      this.recovered = false;
-      this._pid = pid;
+      this.recovered = !!pid && this._pid === pid;
+      this._pid = pid; // undefined when the server has recovery off
       this.connected = true;
       this.emitBuffered();
       this.emitReserved("connect");

@@ -48,9 +48,14 @@
 
   socket.on("connect", () => {
     setStatus("connected", "online");
+    document.body.dataset.recovered = String(socket.recovered);
     const again = state.wasConnected;
     state.wasConnected = true;
-    // After a reconnection (maybe to a restarted server) join the rooms again.
+    // The first connection sends the joins made before it (buffered by the client).
+    // After a network blip the server may recover the session (connection state recovery): same socket,
+    // same rooms, and the messages missed meanwhile follow, in order; nothing to join or fetch again.
+    // Otherwise (a long outage, a restarted server) join the rooms again, which brings their history.
+    if (!again || socket.recovered) return;
     for (const room of state.rooms.keys()) joinRoom(room, { again });
   });
   socket.on("disconnect", (reason) => {
@@ -203,10 +208,11 @@
     if (room === state.current) scrollDown(false);
   }
 
-  socket.on("message", (message, ack) => {
+  // (with connection state recovery on, a second argument carries the message's offset: unused here)
+  socket.on("message", (message) => {
     addMessage(message);
     clearTyper(message.room, null, message.nickname);
-    if (typeof ack === "function") ack("ok"); // drives the sender's ✓✓
+    socket.emit("received", { id: message.id }); // drives the sender's ✓✓
   });
 
   socket.on("notice", (notice) => addNotice(notice.room, notice.text, `notice ${notice.kind}`));
