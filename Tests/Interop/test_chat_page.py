@@ -85,6 +85,7 @@ def test_a_network_blip_loses_no_message(server, transport):
         first_id = alice.execute_script("return chatSocket.id")
         history_items = alice.execute_script("return document.querySelectorAll('li.from-history').length")
 
+        alice.execute_script("window.sentSinceCut = []; chatSocket.onAnyOutgoing((event) => sentSinceCut.push(event));")
         assert proxy.cut() >= 1
         wait_js(alice, "document.getElementById('status').dataset.state === 'reconnecting'", message="alice offline")
         # Bob's page shows Alice gone once the server has let her connection go
@@ -106,6 +107,7 @@ def test_a_network_blip_loses_no_message(server, transport):
         # every message once, in order; the history was not fetched again
         assert alice.execute_script(f"return {room_texts(room)};") == ["before the blip", *written, "after the blip"]
         assert alice.execute_script("return document.querySelectorAll('li.from-history').length") == history_items
+        assert "join" not in alice.execute_script("return sentSinceCut")  # (the page only confirmed receipts)
         # nor did the page get the notice of its own departure among what it missed
         assert "alice left" not in alice.execute_script(f"return {texts('#messages li.notice')};")
         # Alice's page confirmed the messages it got after the blip: Bob sees ✓✓ on all of them
