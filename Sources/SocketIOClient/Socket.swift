@@ -207,7 +207,8 @@ public final class Socket: Sendable {
 
     /// Calls `handler` with the arguments of every `event`, and an acknowledgement when the server asked for
     /// one. `connect`, `disconnect` (arguments: the reason) and `connect_error` (arguments: an object with
-    /// `message` and `data`) are events too.
+    /// `message` and `data`) are events too. With connection state recovery on the server, the arguments end
+    /// with the event's offset (see ``recovered``).
     @discardableResult
     public func on(_ event: String, _ handler: @escaping @Sendable ([JSONValue], ClientAck?) -> Void) -> ListenerToken {
         self.listeners.withLockedValue { listeners in

@@ -8,6 +8,11 @@
  *   const reply = await socket.timeout(5000).emitWithAck("ping");
  *
  * Exposes a global `io(url?, options)` with `io.Manager`, `io.Socket`, `io.protocol` (5).
+ *
+ * Connection state recovery (when the server has it on), as the official client 4.8: after a lost
+ * connection the socket sends back its session's pid and the offset of the last event it handled;
+ * `socket.recovered` is true when the server gave the session back (same `socket.id`, same rooms) and
+ * the missed events follow, in order. Each event keeps its offset as its last argument.
  */
 (function (global) {
   "use strict";
