@@ -10,7 +10,6 @@ final class PollingClientTransport: ClientTransport {
     private let configuration: EngineClientConfiguration
     private let getConnection: HTTPClientConnection
     private let postConnection: HTTPClientConnection
-    private let factory: ClientChannelFactory
     weak var owner: ClientTransportOwner?
     /// The session id, once the handshake is done.
     var sid: String?
@@ -21,13 +20,14 @@ final class PollingClientTransport: ClientTransport {
     private var postInFlight = false
     private var isClosed = false
     private var pauseCompletion: (() -> Void)?
+    /// The closing POST, waiting for the POST in flight.
+    private var closeAfterPost: (() -> Void)?
 
     init(eventLoop: EventLoop, configuration: EngineClientConfiguration, factory: ClientChannelFactory) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.getConnection = HTTPClientConnection(eventLoop: eventLoop, factory: factory)
         self.postConnection = HTTPClientConnection(eventLoop: eventLoop, factory: factory)
-        self.factory = factory
     }
 
     var isWritable: Bool { !self.postInFlight && !self.isClosed }
@@ -83,6 +83,11 @@ final class PollingClientTransport: ClientTransport {
             .assumeIsolated()
             .whenComplete { result in
                 self.postInFlight = false
+                if let closing = self.closeAfterPost {
+                    self.closeAfterPost = nil
+                    closing()
+                    return
+                }
                 guard !self.isClosed else { return }
                 switch result {
                 case .success(let response) where response.status == .ok:
@@ -111,20 +116,35 @@ final class PollingClientTransport: ClientTransport {
     }
 
     /// Sends the last packets (ending with a close packet), best effort, and stops.
+    ///
+    /// In order, as the official client: after the POST in flight, if any (a Socket.IO DISCONNECT sent just
+    /// before must reach the server before the close), and the pending GET is dropped only once the closing
+    /// POST is answered: a server takes a GET whose connection goes away for a lost connection (a transport
+    /// close, which connection state recovery would keep), not for the client leaving.
     func sendClose(_ packets: [EnginePacket]) {
         guard !self.isClosed, let sid = self.sid else { return self.close() }
         let uri = self.configuration.requestURI(transport: .polling, sid: sid)
         let body = PollingPayload.encode(packets)
-        // On a connection of its own when a POST is in flight (one request at a time per connection).
-        let connection = self.postInFlight ? HTTPClientConnection(eventLoop: self.eventLoop, factory: self.factory) : self.postConnection
         self.isClosed = true
-        self.getConnection.close()
-        connection.request(method: .POST, uri: uri, headers: self.configuration.headers(), body: body)
-            .assumeIsolated()
-            .whenComplete { _ in
-                connection.close()
+        let send = {
+            let closeConnections = {
+                self.getConnection.close()
                 self.postConnection.close()
             }
+            // (a server that does not answer does not keep the connections)
+            let deadline = self.eventLoop.assumeIsolated().scheduleTask(in: .seconds(5), closeConnections)
+            self.postConnection.request(method: .POST, uri: uri, headers: self.configuration.headers(), body: body)
+                .assumeIsolated()
+                .whenComplete { _ in
+                    deadline.cancel()
+                    closeConnections()
+                }
+        }
+        if self.postInFlight {
+            self.closeAfterPost = send
+        } else {
+            send()
+        }
     }
 
     func close() {

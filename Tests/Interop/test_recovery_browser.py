@@ -32,12 +32,13 @@ await new Promise((resolve, reject) => {
   script.onerror = () => reject(new Error("no client script"));
   document.head.appendChild(script);
 });
-window.log = { connects: [], disconnects: [], news: [] };
-const s = io({ transports, reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0 });
+window.log = { connects: [], disconnects: [], news: [], auths: [] };
+const s = io({ transports, auth: { token: "t" }, reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0 });
 window.s = s;
 s.on("connect", () => log.connects.push({ id: s.id, recovered: s.recovered }));
 s.on("disconnect", (reason) => log.disconnects.push(reason));
 s.on("news", (...args) => log.news.push(args));
+s.on("auth", (payload) => log.auths.push(payload)); // the fixture's echo of each CONNECT payload
 """
 
 
@@ -80,6 +81,11 @@ class Page:
     def call(self, event: str, *args):
         return run_async(self.driver, "return await s.timeout(10000).emitWithAck(...args);", event, *args)
 
+    def auth(self, count: int) -> dict:
+        """The CONNECT payload of the `count`th connection, as the server got it."""
+        self.wait(f"log.auths.length >= {count}", f"auth {count}")
+        return self.js(f"log.auths[{count - 1}]")
+
     def news(self, count: int) -> list[list]:
         self.wait(f"log.news.length >= {count}", f"{count} news events")
         return self.js("log.news")
@@ -103,9 +109,12 @@ def joined(page: Page, observer: Observer) -> dict:
     """The page, connected, in room r, having received one news event (so it has an offset)."""
     first = page.connection(1)
     assert first["recovered"] is False and first["id"]
+    assert page.auth(1) == {"token": "t"}  # no pid yet
     assert page.call("join", "r") is None
     observer.emit_to("r", 0)
-    assert values_and_offsets(page.news(1))[0] == [0]
+    values, offsets = values_and_offsets(page.news(1))
+    assert values == [0]
+    first["offset"] = offsets[0]
     return first
 
 
@@ -122,6 +131,9 @@ def test_a_cut_connection_is_recovered_with_every_missed_event_once_in_order(set
     proxy.resume()
 
     assert page.connection(2) == {"id": first["id"], "recovered": True}
+    # the CONNECT carried the session's pid and the offset of the last event handled, with the auth object
+    auth = page.auth(2)
+    assert auth == {"pid": auth["pid"], "offset": first["offset"], "token": "t"} and isinstance(auth["pid"], str)
     values, offsets = values_and_offsets(page.news(7))
     assert values == [0, 1, 2, 3, 4, 5, 6]
     assert len(set(offsets)) == 7
@@ -142,6 +154,8 @@ def test_a_client_disconnect_is_not_recovered(setup):
 
     again = page.connection(2)
     assert again["recovered"] is False and again["id"] != first["id"]
+    # as the official client, it still sent its pid: the server, which forgot the session, made a new one
+    assert set(page.auth(2)) == {"pid", "offset", "token"}
     assert page.call("recovered") is False
     observer.emit_all(2)  # a new socket, in no room: 1 is not delivered
     assert values_and_offsets(page.news(2))[0] == [0, 2]
