@@ -42,8 +42,9 @@ def server():
     srv.stop()
 
 
-def test_the_first_screen_shows_the_nickname_card_alone(server):
-    page = new_browser()
+@pytest.mark.parametrize("width", [1000, 390])  # a desktop window, a phone
+def test_the_first_screen_shows_the_nickname_card_alone(server, width):
+    page = new_browser(width=width)
     try:
         page.get(server.base + "/")
         wait_js(page, "document.getElementById('login-form') && typeof io === 'function'")
@@ -51,8 +52,9 @@ def test_the_first_screen_shows_the_nickname_card_alone(server):
         assert page.execute_script("return getComputedStyle(document.getElementById('app')).display") == "none"
         assert page.execute_script("return getComputedStyle(document.getElementById('login')).display") != "none"
         assert page.find_element("id", "status").text == "not connected"
+        assert not page.find_element("id", "menu").is_displayed()  # (the rooms' menu of narrow windows)
         assert page.execute_script("return chatSocket.io.engine") is None  # no connection attempted
-        screenshot(page, "chat-first-screen.png")
+        screenshot(page, f"chat-first-screen-{width}.png")
 
         page.find_element("id", "nickname").send_keys("newcomer")
         page.find_element("id", "enter").click()
@@ -60,6 +62,7 @@ def test_the_first_screen_shows_the_nickname_card_alone(server):
         assert page.find_element("id", "status").text == "online"
         assert page.execute_script("return getComputedStyle(document.getElementById('login')).display") == "none"
         assert page.execute_script("return getComputedStyle(document.getElementById('app')).display") == "grid"
+        assert page.find_element("id", "menu").is_displayed() == (width < 700)
     finally:
         page.quit()
 

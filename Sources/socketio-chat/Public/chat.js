@@ -305,6 +305,7 @@
     sessionStorage.setItem("chat.nickname", nickname);
     $("login").hidden = true;
     $("app").hidden = false;
+    $("menu").hidden = false; // (narrow windows: the rooms and people behind it)
     $("me").textContent = nickname;
     setStatus("connecting", "connecting…");
     joinRoom(room);
