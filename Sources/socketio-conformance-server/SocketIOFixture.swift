@@ -106,12 +106,6 @@ enum SocketIOFixture {
             io.local.emit(event, arguments: Array(args.dropFirst()))
             ack?()
         }
-        socket.on("volatile-to") { args, ack in
-            // dropped for a recipient whose connection cannot take it now (counted in socketio_volatile_dropped_total)
-            guard args.count >= 2, let room = args[0].stringValue, let event = args[1].stringValue else { return }
-            io.to(room).volatile.emit(event, arguments: Array(args.dropFirst(2)))
-            ack?()
-        }
         socket.on("big-to") { args, ack in
             // `count` text events "big" of `size` characters to a room, to fill a recipient's buffers
             guard args.count >= 3, let room = args[0].stringValue, let size = args[1].intValue, let count = args[2].intValue else { return }

@@ -156,6 +156,20 @@ def test_ack_with_unknown_id_is_ignored(sio_server, healthy):
     check_healthy(healthy, "unknown ack id")
 
 
+def test_second_connect_for_a_joined_namespace_is_ignored(sio_server, healthy):
+    """Unlike Node.js (which closes), a second CONNECT for a namespace the client has joined is ignored
+    (see test_double_connect.py): no answer, no close, the socket goes on."""
+    raw = joined_raw(sio_server)
+    try:
+        raw.send("40")
+        raw.send('42["message","after"]')
+        assert raw.recv() == '42["message-back","after"]', "the first thing back is the event's answer"
+        assert not raw.closed.is_set(), raw.close_reason
+    finally:
+        raw.close()
+    check_healthy(healthy, "second CONNECT")
+
+
 def test_numeric_event_name_is_accepted(sio_server, healthy):
     raw = joined_raw(sio_server)
     try:

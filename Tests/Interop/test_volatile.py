@@ -1,12 +1,13 @@
 """Volatile packets (docs/reliability.md): dropped for a client whose connection cannot take them now,
 and counted in `socketio_volatile_dropped_total`; the non-volatile packets sent meanwhile still arrive,
 all of them, in order, once the client reads again. (A client that stays stuck past the server's
-bound, `maxBufferedBytes`, is cut instead: test_hostile_clients.py.)
+bound is cut instead: test_hostile_clients.py, test_flow_control.py.)
 
 Client A speaks Socket.IO by hand over a WebSocket with a small receive buffer, joins room "v", and
-stops reading. Client B (python-socketio) makes the fixture send to "v": large non-volatile events
-until A's connection is congested (the metric moves for a volatile probe), then volatile and
-non-volatile events alternately. Then A reads everything."""
+stops reading. Client B (python-socketio) makes the fixture send large non-volatile events to "v" until
+A's connection is congested (the metric moves for a volatile probe, sent to everyone: B, which reads,
+gets each), then volatile events to everyone and non-volatile ones to "v" alternately. Then A reads
+everything."""
 import json
 import socket
 
@@ -26,7 +27,9 @@ def dropped(port: int) -> float:
 
 
 def test_volatile_packets_are_dropped_for_a_congested_client_and_counted():
-    proc, port = start("--metrics", "--quiet")
+    # flow control off: with it, B would be read no further while A is congested, and A cut once it
+    # stalls (test_flow_control.py); here the volatile path alone
+    proc, port = start("--metrics", "--quiet", "--flow-high-water-mark", "0")
     a = b = None
     try:
         a = websocket.create_connection(f"ws://{HOST}:{port}/socket.io/?EIO=4&transport=websocket", timeout=30,
@@ -47,7 +50,7 @@ def test_volatile_packets_are_dropped_for_a_congested_client_and_counted():
             assert fills < 200, "A's connection never became congested"
             b.call("big-to", (ROOM, BIG, 4), timeout=10)
             fills += 1
-            b.call("volatile-to", (ROOM, "probe", probes), timeout=10)
+            b.call("emit-volatile", ("probe", probes), timeout=10)
             probes += 1
             if dropped(port) > before:
                 break
@@ -59,7 +62,7 @@ def test_volatile_packets_are_dropped_for_a_congested_client_and_counted():
 
         # meanwhile: volatile and non-volatile alternately, A still not reading
         for n in range(20):
-            b.call("volatile-to", (ROOM, "vol", n), timeout=10)
+            b.call("emit-volatile", ("vol", n), timeout=10)
             b.call("emit-to", (ROOM, "keep", n), timeout=10)
         assert dropped(port) == congested + 20, "every volatile packet for the congested client is counted"
 
