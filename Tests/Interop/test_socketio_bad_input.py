@@ -1,10 +1,11 @@
 """Malformed and out-of-order Socket.IO packets, sent by hand over a raw Engine.IO session. Node.js
 (socket.io 4.8 / socket.io-parser 4.2) closes the whole Engine.IO connection on any decoding error and
 on any packet that does not fit the connection's state (client.ts `ondecoded`: an event for a
-namespace not joined, a second CONNECT, a CONNECT_ERROR from the client). Each bad client must be
-closed cleanly, and exactly so: the Engine.IO close packet "1", then a WebSocket close frame with status
-1000 (a reset or a silent drop fails), never the server, and never another client: two healthy python-socketio clients (WebSocket and polling), connected for the whole module,
-must keep working after every case."""
+namespace not joined, a CONNECT_ERROR from the client; a second CONNECT, which Node.js also refuses,
+is ignored here). Each bad client must be closed cleanly, and exactly so: the Engine.IO close packet
+"1", then a WebSocket close frame with status 1000 (a reset or a silent drop fails), never the server,
+and never another client: two healthy python-socketio clients (WebSocket and polling), connected for
+the whole module, must keep working after every case."""
 from __future__ import annotations
 
 import json
