@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from cluster_support import Cluster, eventually
+from cluster_support import Cluster, eventually, fence
 
 
 @pytest.fixture(scope="module")
@@ -30,49 +30,49 @@ def deliveries(clients, event):
     return [len(client.received(event)) for client in clients]
 
 
-def assert_exactly(cluster, sender, clients, event, expected):
+def assert_exactly(sender, clients, event, expected):
     """`event`, broadcast from `sender`'s node, reaches exactly the `expected` number of times each
     client: first wait for them, then a fence from the same node shows nothing more is coming."""
     assert eventually(lambda: deliveries(clients, event) == expected), deliveries(clients, event)
-    cluster.fence(sender, clients)
+    fence(sender, clients)
     assert deliveries(clients, event) == expected
 
 
-def test_io_emit_reaches_every_client_on_every_node_once(cluster, clients):
+def test_io_emit_reaches_every_client_on_every_node_once(clients):
     clients[0].call("emit-all", "everyone", 42, {"b": b"\x00\x01binary"})
-    assert_exactly(cluster, clients[0], clients, "everyone", [1] * 6)
+    assert_exactly(clients[0], clients, "everyone", [1] * 6)
     for client in clients:
         assert client.received("everyone") == [[42, {"b": b"\x00\x01binary"}]]
 
 
-def test_room_broadcast_reaches_members_on_every_node_only(cluster, clients):
+def test_room_broadcast_reaches_members_on_every_node_only(clients):
     for client in (clients[1], clients[2], clients[5]):
         client.call("join", "blue")
     clients[4].call("emit-to", "blue", "blue-news", "hi")
-    assert_exactly(cluster, clients[4], clients, "blue-news", [0, 1, 1, 0, 0, 1])
+    assert_exactly(clients[4], clients, "blue-news", [0, 1, 1, 0, 0, 1])
 
 
-def test_except_skips_excluded_room_on_every_node(cluster, clients):
+def test_except_skips_excluded_room_on_every_node(clients):
     for client in clients:
         client.call("join", "all")
     for client in (clients[0], clients[3], clients[4]):
         client.call("join", "muted")
     clients[1].call("emit-except", "all", "muted", "loud", 1)
-    assert_exactly(cluster, clients[1], clients, "loud", [0, 1, 1, 0, 0, 1])
+    assert_exactly(clients[1], clients, "loud", [0, 1, 1, 0, 0, 1])
 
 
-def test_socket_broadcast_reaches_everyone_but_the_sender(cluster, clients):
+def test_socket_broadcast_reaches_everyone_but_the_sender(clients):
     clients[2].call("broadcast", "from-2", "x")
-    assert_exactly(cluster, clients[2], clients, "from-2", [1, 1, 0, 1, 1, 1])
+    assert_exactly(clients[2], clients, "from-2", [1, 1, 0, 1, 1, 1])
 
 
-def test_multi_room_broadcast_reaches_each_member_once(cluster, clients):
+def test_multi_room_broadcast_reaches_each_member_once(clients):
     for client in (clients[0], clients[3]):
         client.call("join", "r1")
     for client in (clients[3], clients[5]):
         client.call("join", "r2")
     clients[1].call("emit-to-many", ["r1", "r2"], "multi", 7)
-    assert_exactly(cluster, clients[1], clients, "multi", [1, 0, 0, 1, 0, 1])
+    assert_exactly(clients[1], clients, "multi", [1, 0, 0, 1, 0, 1])
 
 
 def test_fetch_sockets_sees_every_node(clients):
@@ -81,33 +81,33 @@ def test_fetch_sockets_sees_every_node(clients):
         assert sorted(ids) == sorted(client.sid for client in clients)
 
 
-def test_sockets_join_acts_across_nodes(cluster, clients):
+def test_sockets_join_acts_across_nodes(clients):
     for client in (clients[0], clients[2], clients[4]):
         client.call("join", "source")
     clients[1].call("sockets-join", "source", "joined")
-    cluster.fence(clients[1], clients)  # the other nodes applied the join before the fence
+    fence(clients[1], clients)  # the other nodes applied the join before the fence
     for index, client in enumerate(clients):
         rooms = client.call("my-rooms")
         assert ("joined" in rooms) == (index in (0, 2, 4)), (index, rooms)
     clients[5].call("emit-to", "joined", "via-joined")
-    assert_exactly(cluster, clients[5], clients, "via-joined", [1, 0, 1, 0, 1, 0])
+    assert_exactly(clients[5], clients, "via-joined", [1, 0, 1, 0, 1, 0])
 
 
-def test_sockets_leave_acts_across_nodes(cluster, clients):
+def test_sockets_leave_acts_across_nodes(clients):
     for client in clients:
         client.call("join", "group")
     for client in (clients[0], clients[3], clients[4]):
         client.call("join", "leavers")
     clients[1].call("sockets-leave", "leavers", "group")
-    cluster.fence(clients[1], clients)  # the other nodes applied the leave before the fence
+    fence(clients[1], clients)  # the other nodes applied the leave before the fence
     assert ["group" in client.call("my-rooms") for client in clients] == [False, True, True, False, False, True]
     clients[2].call("emit-to", "group", "to-group")
-    assert_exactly(cluster, clients[2], clients, "to-group", [0, 1, 1, 0, 0, 1])
+    assert_exactly(clients[2], clients, "to-group", [0, 1, 1, 0, 0, 1])
 
 
-def test_local_emit_stays_on_the_node(cluster, clients):
+def test_local_emit_stays_on_the_node(clients):
     clients[2].call("emit-local", "node-only", 5)
-    assert_exactly(cluster, clients[2], clients, "node-only", [0, 0, 1, 1, 0, 0])
+    assert_exactly(clients[2], clients, "node-only", [0, 0, 1, 1, 0, 0])
     assert clients[2].received("node-only") == [[5]]
 
 

@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 
-from cluster_support import Cluster, eventually
+from cluster_support import Cluster, eventually, fence
 
 N = 50  # emits per node during the outage
 BURST = 400  # large emits during the outage from node 2
@@ -62,7 +62,7 @@ def test_redis_outage_local_delivery_goes_on_nothing_is_queued_and_the_cluster_r
         everyone = sorted(client.sid for client in clients)
 
         clients[0].call("emit-all", "before", 0)
-        cluster.fence(clients[0], clients)
+        fence(clients[0], clients)
         assert deliveries(clients, "before") == [1] * 6
 
         # ---- the outage
@@ -75,7 +75,7 @@ def test_redis_outage_local_delivery_goes_on_nothing_is_queued_and_the_cluster_r
             clients[0].call("emit-all", "during-0", n)
             clients[2].call("emit-all", "during-1", n)
         for sender, own in ((clients[0], by_node[0]), (clients[2], by_node[1])):
-            cluster.fence(sender, own)  # local delivery: in order, complete
+            fence(sender, own)  # local delivery: in order, complete
         for client in by_node[0]:
             assert values(client, "during-0") == list(range(N))
         for client in by_node[1]:
@@ -93,7 +93,7 @@ def test_redis_outage_local_delivery_goes_on_nothing_is_queued_and_the_cluster_r
             clients[4].call("emit-all", "burst", n, blob)
             if n % 50 == 49:
                 samples.append(node2.rss_bytes())
-        cluster.fence(clients[4], by_node[2])
+        fence(clients[4], by_node[2])
         for client in by_node[2]:
             assert values(client, "burst") == list(range(BURST))
         growth = max(samples) - samples[0]
@@ -119,7 +119,7 @@ def test_redis_outage_local_delivery_goes_on_nothing_is_queued_and_the_cluster_r
         clients[2].call("emit-all", "after", 2)
         clients[4].call("emit-all", "after", 3)
         for sender in (clients[0], clients[2], clients[4]):
-            cluster.fence(sender, clients)
+            fence(sender, clients)
         # after every fence: nothing of the outage replayed anywhere, the rest exactly once
         for node, own in enumerate(by_node):
             for client in own:
