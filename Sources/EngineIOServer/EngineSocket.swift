@@ -329,8 +329,11 @@ public final class EngineSocket: @unchecked Sendable {
         self.outboxBytes = 0
         self.releaseHeldPosts()
         if let poll = self.pendingPoll {
+            // Like Node.js: a GET held when the server ends the session (ping timeout, an error) gets the
+            // close packet; one held when the client closed gets a noop (engine.io's polling onClose).
             self.pendingPoll = nil
-            poll.succeed(.text(PollingPayload.encode(CollectionOfOne(EnginePacket.noop))))
+            let last: EnginePacket = reason == .transportClose ? .noop : .close
+            poll.succeed(.text(PollingPayload.encode(CollectionOfOne(last))))
         }
         if case .webSocket(let webSocket) = self.transport { webSocket.close(from: self.eventLoop) }
         self.probe?.close(from: self.eventLoop)

@@ -2,8 +2,10 @@ import ArgumentParser
 import EngineIOServer
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOSSL
+import Prometheus
 import ServiceLifecycle
 import SocketIORedis
 import SocketIOServer
@@ -76,6 +78,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("flow-stall-timeout"), help: "Flow control: milliseconds a congested recipient may take nothing before it is cut.")
     var flowStallTimeout: Int64 = 10_000
 
+    @Flag(help: "Serve the server's metrics at /metrics (swift-prometheus), as socketio-chat --metrics does.")
+    var metrics = false
+
     @Option(help: "Join a cluster through this Redis (redis://[user:pass@]host:port/db): the fixture acts cluster-wide.")
     var redis: String?
 
@@ -90,6 +95,11 @@ struct ConformanceServer: AsyncParsableCommand {
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = quiet ? .warning : .info
             return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        if metrics {
+            // before the server exists: its instruments are created from the bootstrapped factory
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         }
         if let redisEmit, let redis {
             let client = RedisClient(configuration: try RedisConfiguration(url: redis))
@@ -146,7 +156,13 @@ struct ConformanceServer: AsyncParsableCommand {
             try await redisAdapter?.waitUntilConnected()
             try await shardedAdapter?.waitUntilReady()
             engineServer = io.engine
-            application = io.httpHandler()
+            let serveMetrics = metrics
+            application = io.httpHandler { request in
+                guard serveMetrics, request.path == "/metrics" else { return .notFound }
+                var body = ByteBuffer()
+                body.writeBytes(registry.emitToBuffer())
+                return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: body)
+            }
         }
         var tls: TLSConfiguration?
         if let tlsCert, let tlsKey {

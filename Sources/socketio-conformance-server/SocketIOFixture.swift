@@ -94,6 +94,25 @@ enum SocketIOFixture {
             }
             ack?()
         }
+        socket.on("sockets-leave") { args, ack in
+            if args.count >= 2, let room = args[0].stringValue, let leaving = args[1].stringValue {
+                io.in(room).socketsLeave(leaving)
+            }
+            ack?()
+        }
+        socket.on("emit-local") { args, ack in
+            // io.local: this node's clients only, even with the Redis adapter
+            guard let event = args.first?.stringValue else { return }
+            io.local.emit(event, arguments: Array(args.dropFirst()))
+            ack?()
+        }
+        socket.on("big-to") { args, ack in
+            // `count` text events "big" of `size` characters to a room, to fill a recipient's buffers
+            guard args.count >= 3, let room = args[0].stringValue, let size = args[1].intValue, let count = args[2].intValue else { return }
+            let text = JSONValue.string(String(repeating: "a", count: size))
+            for _ in 0..<count { io.to(room).emit("big", text) }
+            ack?()
+        }
         socket.on("my-rooms") { _, ack in
             ack?(.array(socket.rooms.sorted().map { .string($0) }))
         }

@@ -6,7 +6,7 @@ import Testing
 @testable import EngineIOServer
 
 /// CORS on the Engine.IO path, live, and the policy's header logic.
-@Suite struct EngineCORSTests {
+@Suite(.timeLimit(.minutes(2))) struct EngineCORSTests {  // live loopback connections: a hang fails, never stalls
     private static let listed = EngineServerConfiguration(cors: CORSConfiguration(origin: .list(["https://a.example"])))
 
     @Test func listedOriginIsReflected() async throws {

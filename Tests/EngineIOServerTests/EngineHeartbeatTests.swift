@@ -5,7 +5,7 @@ import Testing
 @testable import EngineIOServer
 
 /// The server's heartbeat over long-polling, with short intervals.
-@Suite struct EngineHeartbeatTests {
+@Suite(.timeLimit(.minutes(2))) struct EngineHeartbeatTests {  // live loopback connections: a hang fails, never stalls
     @Test func pingTimeoutClosesASilentPollingSession() async throws {
         try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100))) { server in
             let connection = try await server.connect()

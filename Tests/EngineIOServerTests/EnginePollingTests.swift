@@ -6,7 +6,7 @@ import Testing
 @testable import EngineIOServer
 
 /// Live tests of HTTP long-polling against a real server on a loopback port.
-@Suite struct EnginePollingTests {
+@Suite(.timeLimit(.minutes(2))) struct EnginePollingTests {  // live loopback connections: a hang fails, never stalls
     @Test func handshakeAnswersAnOpenPacket() async throws {
         try await EngineTestServer.with { server in
             let (sid, open, response) = try await server.handshake()

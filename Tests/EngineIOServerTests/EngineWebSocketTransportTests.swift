@@ -6,7 +6,7 @@ import Testing
 @testable import EngineIOServer
 
 /// Live tests of the WebSocket transport: handshakes, the origin check, the upgrade from polling.
-@Suite struct EngineWebSocketTransportTests {
+@Suite(.timeLimit(.minutes(2))) struct EngineWebSocketTransportTests {  // live loopback connections: a hang fails, never stalls
     private static let listed = EngineServerConfiguration(cors: CORSConfiguration(origin: .list(["https://a.example"])))
 
     /// Opens a WebSocket session; returns the connection, the 101 answer and the open packet's JSON.

@@ -6,7 +6,7 @@ import Testing
 @testable import EngineIOServer
 
 /// The HTTP server around the engine: application routes, limits, bad requests, shutdown.
-@Suite struct HTTPServerTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPServerTests {  // live loopback connections: a hang fails, never stalls
     private static let application: HTTPRequestHandler = { request in
         switch (request.method, request.path) {
         case (.GET, "/hello"):

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import socketio
 from requests.adapters import HTTPAdapter
 
 from conftest import HOST, free_port, swift_bin_dir
+from sio_support import Dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,22 +46,26 @@ def find_binary(name: str) -> str:
 
 
 class Redis:
-    """A throwaway redis-server: no persistence, loopback only; stop() and start() keep the port."""
+    """A throwaway redis-server: no persistence, loopback only, optionally password-protected
+    (`requirepass`); stop() and start() keep the port and the password."""
 
-    def __init__(self):
+    def __init__(self, password: str | None = None):
         self.binary = find_binary("redis-server")
         self.port = free_port()
+        self.password = password
         self.proc: subprocess.Popen | None = None
         self.start()
 
     @property
     def url(self) -> str:
-        return f"redis://{HOST}:{self.port}"
+        credentials = f":{self.password}@" if self.password else ""
+        return f"redis://{credentials}{HOST}:{self.port}"
 
     def start(self) -> None:
+        auth = ["--requirepass", self.password] if self.password else []
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no",
-             "--protected-mode", "yes"],
+             "--protected-mode", "yes", *auth],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         wait_port(self.port, proc=self.proc)
 
@@ -76,7 +82,7 @@ class Node:
     def __init__(self, redis_url: str):
         self.port = free_port()
         binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
-        self.lines: deque[str] = deque(maxlen=200)
+        self.lines: deque[str] = deque(maxlen=2000)
         self.proc = subprocess.Popen(
             [binary, "--host", HOST, "--port", str(self.port), "--quiet", "--redis", redis_url,
              "--ping-interval", "25000", "--ping-timeout", "20000"],
@@ -95,6 +101,17 @@ class Node:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def log(self) -> list[str]:
+        return list(self.lines)
+
+    def rss_bytes(self) -> int:
+        """The node's resident memory now (Linux /proc)."""
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -106,8 +123,8 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, nodes: int = 3):
-        self.redis = Redis()
+    def __init__(self, nodes: int = 3, redis_password: str | None = None):
+        self.redis = Redis(redis_password)
         self.nodes: list[Node] = []
         try:
             for _ in range(nodes):
@@ -145,6 +162,19 @@ class Cluster:
         self.redis.stop()
 
 
+def fence(sender: "Client", receivers: list["Client"], timeout: float = 10) -> None:
+    """A `fence` event to every receiver, broadcast from the sender's node the way the broadcasts
+    under test were: once each receiver has it, whatever that node sent before has arrived (one
+    node's messages reach another node in order through one Redis connection, and a node delivers
+    to its clients in order). Then "nobody else got it" is a fact, without a fixed wait. (With the
+    sharded adapter this holds for broadcasts on the namespace channel, which the fence uses; a room's
+    own channel may live on another master, with no order between the two.)"""
+    token = uuid.uuid4().hex
+    sender.call("emit-to-many", [r.sid for r in receivers], "fence", token)
+    for receiver in receivers:
+        receiver.wait_for("fence", [token], timeout)
+
+
 class Client:
     """A python-socketio client that records every event it receives."""
 
@@ -158,6 +188,7 @@ class Client:
             session = requests.Session()
             session.mount("http://", SourceAddressAdapter(source_address))
         self.sio = socketio.Client(reconnection=False, http_session=session)
+        self.dispatch = Dispatch(self.sio)
         self.disconnected = threading.Event()
         self.sid: str | None = None
 
@@ -181,6 +212,13 @@ class Client:
     def received(self, event: str) -> list:
         with self.lock:
             return list(self.events.get(event, []))
+
+    def wait_for(self, event: str, args: list, timeout: float = 10) -> None:
+        """Waits until `event` with exactly these arguments arrived and everything received before
+        it has been handled."""
+        assert eventually(lambda: args in self.received(event), timeout=timeout), \
+            f"no {event!r} {args!r} within {timeout}s: {dict(self.events)!r}"[:2000]
+        self.dispatch.wait_idle(timeout)
 
     def close(self) -> None:
         try:

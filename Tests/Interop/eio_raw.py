@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import queue
+import struct
 import threading
 import time
 import uuid
@@ -149,6 +150,22 @@ def ws_wait_closed(ws, timeout: float) -> None:
             raise AssertionError(f"WebSocket still open after {timeout}s") from None
         return
     raise AssertionError(f"WebSocket still open after {timeout}s")
+
+
+def ws_close_code(ws, timeout: float) -> int | None:
+    """Waits for the server's WebSocket close frame and returns its status code (None for a close
+    frame without one). Fails if the connection drops without a close frame (a reset is not a clean
+    close) or is still open after `timeout`. Data frames meanwhile (pings included) are ignored."""
+    ws.settimeout(timeout)
+    try:
+        while True:
+            opcode, data = ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
+    except websocket.WebSocketTimeoutException:
+        raise AssertionError(f"WebSocket still open after {timeout}s") from None
+    except (websocket.WebSocketConnectionClosedException, ConnectionError, OSError) as e:
+        raise AssertionError(f"the connection dropped without a WebSocket close frame ({e!r})") from None
 
 
 # --------------------------------------------------------------------- healthy sessions

@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import time
+import urllib.request
 
 from conftest import HOST, free_port, swift_bin_dir
 
@@ -31,3 +32,15 @@ def stop(proc):
     proc.kill()
     proc.wait()
     return proc.stderr.read()
+
+
+def scrape_metrics(port: int) -> dict[str, float]:
+    """The Prometheus text at /metrics (socketio-chat --metrics, or this fixture with --metrics) as
+    {name with labels: value}."""
+    text = urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5).read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 import queue
+import struct
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,6 @@ PING_INTERVAL = 300  # ms, the Socket.IO fixture's values (the protocol suite's 
 PING_TIMEOUT = 200
 CONNECT_TIMEOUT = 1000
 WAIT = 3.0  # seconds: how long a test waits for something that should happen at once
-QUIET = 0.3  # seconds: how long a test waits to be sure something does NOT happen
 
 # transports as python-socketio names them; "upgrade" starts with polling and upgrades to WebSocket
 TRANSPORTS = {"websocket": ["websocket"], "polling": ["polling"], "upgrade": ["polling", "websocket"]}
@@ -127,6 +128,7 @@ def sio_clients(sio_server):
 
     def make(transport: str = "websocket", setup=None, wait_timeout: float = 5, **kw):
         client = socketio.Client(reconnection=False)
+        client.dispatch = Dispatch(client)
         recorder = Recorder()
         client.recorder = recorder
         recorder.attach(client, kw.get("namespaces") or ["/"])
@@ -150,6 +152,55 @@ def sio_clients(sio_server):
 
 
 # ------------------------------------------------------------------------------- recorder
+class Dispatch:
+    """python-engineio's sync client hands every received message to a thread of its own, so its
+    handlers may run out of arrival order. This counts the messages handed over and not handled yet:
+    after a fence (a packet the server sends after the ones under test, on the same path) has been
+    handled, wait_idle() returns once every message that arrived before it has been handled too, so
+    that "nothing else arrived" is a fact, not a guess after a fixed wait. (Handlers that block, such
+    as ones waiting for a test's release, keep it from being idle.)"""
+
+    def __init__(self, client: socketio.Client):
+        self.pending = 0
+        self.cond = threading.Condition()
+        eio = client.eio
+        original = eio._trigger_event
+
+        def trigger(event, *args, run_async=False, **kwargs):
+            if event != "message" or not run_async or event not in eio.handlers:
+                return original(event, *args, run_async=run_async, **kwargs)
+            handler = eio.handlers[event]
+            with self.cond:
+                self.pending += 1  # on the reader thread, in arrival order
+
+            def run(*a):
+                try:
+                    handler(*a)
+                finally:
+                    with self.cond:
+                        self.pending -= 1
+                        self.cond.notify_all()
+            return eio.start_background_task(run, *args)
+        eio._trigger_event = trigger
+
+    def wait_idle(self, timeout: float = WAIT) -> None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.pending == 0, timeout):
+                raise AssertionError(f"{self.pending} received messages still being handled after {timeout}s")
+
+
+def fence(sender, receivers, timeout: float = WAIT) -> None:
+    """Sends every receiver a `fence` event through the fixture's `emit-to-many` (a broadcast, like the
+    ones under test) from `sender`, waits until each has handled it and everything that arrived before
+    it. Whatever the sender's earlier broadcasts were going to deliver has been delivered by then: one
+    sender's broadcasts reach a client in the order they were sent."""
+    token = uuid.uuid4().hex
+    sender.call("emit-to-many", ([r.get_sid("/") for r in receivers], "fence", token), timeout=timeout)
+    for receiver in receivers:
+        receiver.recorder.wait_for("fence", (token,), timeout=timeout)
+        receiver.dispatch.wait_idle(timeout)
+
+
 class Recorder:
     """Every event a client receives, in order: (namespace, event, args). Thread-safe; wait() blocks
     until a matching event arrived."""
@@ -186,6 +237,13 @@ class Recorder:
     def of(self, event: str, ns: str = "/") -> list[tuple]:
         with self.cond:
             return [a for n, e, a in self.events if e == event and n == ns]
+
+    def wait_for(self, event: str, args: tuple, ns: str = "/", timeout: float = WAIT) -> None:
+        """Waits until `event` with exactly these arguments arrived."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: (ns, event, tuple(args)) in self.events, timeout):
+                raise AssertionError(f"waited {timeout}s for {event!r}{args!r} on {ns}; "
+                                     f"all events: {self.events!r}"[:2000])
 
     def wait(self, event: str, ns: str = "/", count: int = 1, timeout: float = WAIT) -> list[tuple]:
         deadline = time.monotonic() + timeout
@@ -226,7 +284,8 @@ class RawSocket:
         self.answer_pings = answer_pings
         self.inbox: queue.Queue = queue.Queue()
         self.closed = threading.Event()
-        self.close_reason: str | None = None
+        self.close_reason: str | None = None  # "close frame", or the error that ended the connection
+        self.close_code: int | None = None  # the close frame's status code
         self.lock = threading.Lock()
         self.ws.settimeout(None)
         threading.Thread(target=self._run, daemon=True).start()
@@ -237,6 +296,7 @@ class RawSocket:
                 opcode, data = self.ws.recv_data(control_frame=False)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     self.close_reason = "close frame"
+                    self.close_code = struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
                     break
                 if opcode == websocket.ABNF.OPCODE_BINARY:
                     self.inbox.put(bytes(data))

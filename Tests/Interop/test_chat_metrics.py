@@ -1,12 +1,11 @@
 """socketio-chat --metrics serves the server's swift-metrics through swift-prometheus at /metrics."""
-import socket
 import subprocess
-import time
-import urllib.request
 
 import socketio
 
+from cluster_support import eventually, wait_port
 from conftest import HOST, free_port, swift_bin_dir
+from fixture_server import scrape_metrics as scrape
 
 
 def test_chat_metrics_endpoint_counts_connections_and_packets():
@@ -14,30 +13,24 @@ def test_chat_metrics_endpoint_counts_connections_and_packets():
     proc = subprocess.Popen([str(swift_bin_dir() / "socketio-chat"), "--port", str(port), "--metrics", "--quiet"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection((HOST, port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_port(port, proc=proc)
         client = socketio.Client(reconnection=False)
+        welcome = []
+        client.on("welcome", lambda data: welcome.append(data))
         client.connect(f"http://{HOST}:{port}", transports=["websocket"], wait_timeout=5)
-        time.sleep(0.3)
-        text = urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5).read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                values[name] = float(value)
-        assert values.get('engineio_connections{transport="websocket"}') == 1, text
-        assert values.get("socketio_sockets") == 1, text
-        assert values.get("engineio_packets_in_total", 0) >= 1 and values.get("engineio_packets_out_total", 0) >= 2
+        # the chat's welcome is sent after the connection was counted: wait for it, then for the gauge
+        assert eventually(lambda: welcome), "no welcome from the chat"
+        connected = 'engineio_connections{transport="websocket"}'
+        assert eventually(lambda: scrape(port).get(connected) == 1), scrape(port)
+        values = scrape(port)
+        assert values.get("socketio_sockets") == 1, values
+        # in: the Socket.IO CONNECT; out: the open packet, the CONNECT answer, welcome, presence
+        assert values.get("engineio_packets_in_total", 0) >= 1 and values.get("engineio_packets_out_total", 0) >= 2, values
         client.disconnect()
-        time.sleep(0.3)
-        text = urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=5).read().decode()
-        assert 'engineio_connections{transport="websocket"} 0' in text
-        assert 'engineio_disconnects_total{reason="transport close"} 1' in text
+        closed = 'engineio_disconnects_total{reason="transport close"}'
+        assert eventually(lambda: scrape(port).get(closed) == 1), scrape(port)
+        values = scrape(port)
+        assert values.get(connected) == 0 and values.get("socketio_sockets") == 0, values
     finally:
         proc.kill()
         proc.wait()

@@ -31,6 +31,8 @@ N_BINARY = 1000
 PACE = 200_000
 WINDOW = 1_000_000
 
+SEEDS = {"websocket": 4101, "polling": 4102, "upgrade": 4103}  # one per MODES entry
+
 MODES = {
     "polling": (["polling"], "polling"),
     "websocket": (["websocket"], "websocket"),
@@ -120,7 +122,11 @@ async def exchange(url: str, transports: list[str], messages: list, start_in_con
 def test_python_engineio_client_echo(bulk_engine_server, mode):
     engine_server = bulk_engine_server
     transports, final_transport = MODES[mode]
-    messages = mixed_messages(seed=hash(mode) & 0xFFFF, n_text=N_TEXT, n_binary=N_BINARY)
+    # a fixed seed per mode (hash() of a str changes with every process), printed so that a failure
+    # can be replayed with the same messages
+    seed = SEEDS[mode]
+    print(f"mixed_messages seed for {mode}: {seed}")
+    messages = mixed_messages(seed=seed, n_text=N_TEXT, n_binary=N_BINARY)
     result = asyncio.run(exchange(engine_server.base, transports, messages,
                                   start_in_connect=(mode == "upgrade")))
     received = result["received"]

@@ -37,13 +37,22 @@ final class Collector<Value: Sendable>: Sendable {
     var values: [Value] { self.state.withLockedValue { $0 } }
 
     func wait(count: Int, seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [Value] {
+        try await self.wait(until: { $0.count >= count }, "\(count) values", seconds: seconds, sourceLocation: sourceLocation)
+    }
+
+    /// Waits until a value matching `predicate` arrived; returns the values so far.
+    func wait(where predicate: @escaping (Value) -> Bool, seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [Value] {
+        try await self.wait(until: { $0.contains(where: predicate) }, "a matching value", seconds: seconds, sourceLocation: sourceLocation)
+    }
+
+    private func wait(until done: ([Value]) -> Bool, _ what: String, seconds: Double, sourceLocation: SourceLocation) async throws -> [Value] {
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int(seconds * 1000))
         while true {
             let values = self.values
-            if values.count >= count { return values }
+            if done(values) { return values }
             guard clock.now < deadline else {
-                throw TimedOut(what: "\(count) values at line \(sourceLocation.line) (have \(values.count): \(values))")
+                throw TimedOut(what: "\(what) at line \(sourceLocation.line) (have \(values.count): \(values))")
             }
             try await Task.sleep(for: .milliseconds(5))
         }

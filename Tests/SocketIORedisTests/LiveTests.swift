@@ -69,7 +69,7 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
     return try await condition()
 }
 
-@Suite(.serialized) struct LiveRedisClientTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct LiveRedisClientTests {  // a live redis-server: a hang fails, never stalls
     @Test func commandsPipelineAndErrorsAreTyped() async throws {
         let redis = try await RedisServerProcess()
         let client = RedisClient(configuration: try RedisConfiguration(url: redis.url + "/2"))
@@ -140,7 +140,7 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
     }
 }
 
-@Suite(.serialized) struct LiveRedisAdapterTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct LiveRedisAdapterTests {  // a live redis-server: a hang fails, never stalls
     /// Three Socket.IO servers (no HTTP listener needed) in one cluster.
     func cluster(_ redis: RedisServerProcess, requestsTimeout: TimeAmount = .seconds(2)) async throws -> [(SocketIOServer, RedisAdapterFactory)] {
         var nodes: [(SocketIOServer, RedisAdapterFactory)] = []

@@ -3,8 +3,9 @@
 
 Usage: summarize.py INDEX_JSON [--strict-groups 12,13]
 Prints a table of OK / NON-STRICT / INFORMATIONAL / UNIMPLEMENTED / FAILED per top-level group and exits 1 if
-any case FAILED (behavior or close behavior), or if a case in a strict group (the compression groups when
-permessage-deflate is on) is UNIMPLEMENTED.
+any case FAILED (behavior or close behavior), if a case in a strict group (the compression groups when
+permessage-deflate is on) is UNIMPLEMENTED, or if the report has no agent or an agent ran no case (a run
+that tested nothing is a failure, not a pass).
 """
 import json
 import sys
@@ -32,6 +33,8 @@ def main():
         return 1
     problems = []
     for agent, cases in sorted(index.items()):
+        if not cases:
+            problems.append("%s: the agent ran no case" % agent)
         groups = {}
         for case_id in sorted(cases, key=case_key):
             result = cases[case_id]
