@@ -16,7 +16,8 @@ def test_chat_metrics_endpoint_counts_connections_and_packets():
         wait_port(port, proc=proc)
         client = socketio.Client(reconnection=False)
         welcome = []
-        client.on("welcome", lambda data: welcome.append(data))
+        # (recovery is on in the chat: each event carries its offset as a last argument)
+        client.on("welcome", lambda data, *offset: welcome.append(data))
         client.connect(f"http://{HOST}:{port}", transports=["websocket"], wait_timeout=5)
         # the chat's welcome is sent after the connection was counted: wait for it, then for the gauge
         assert eventually(lambda: welcome), "no welcome from the chat"
