@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "EngineIOClient", targets: ["EngineIOClient"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
         .library(name: "SocketIORedis", targets: ["SocketIORedis"]),
+        .library(name: "SocketIOAdminUI", targets: ["SocketIOAdminUI"]),
+        .library(name: "SocketIOAdminUIRedis", targets: ["SocketIOAdminUIRedis"]),
         .executable(name: "socketio-conformance-server", targets: ["socketio-conformance-server"]),
         .executable(name: "socketio-chat", targets: ["socketio-chat"]),
         .executable(name: "socketio-cli", targets: ["socketio-cli"]),
@@ -105,12 +107,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SocketIOAdminUI",
+            dependencies: [
+                "SocketIOServer",
+                "EngineIOServer",
+                "EngineIOCore",
+                "SocketIOCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "SocketIOAdminUIRedis",
+            dependencies: ["SocketIOAdminUI", "SocketIORedis"]
+        ),
         .executableTarget(
             name: "socketio-conformance-server",
             dependencies: [
                 "EngineIOServer",
                 "SocketIOServer",
                 "SocketIORedis",
+                "SocketIOAdminUI",
+                "SocketIOAdminUIRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -135,7 +154,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "socketio-readme-examples",
-            dependencies: ["SocketIOServer", "SocketIOClient"]
+            dependencies: ["SocketIOServer", "SocketIOClient", "SocketIOAdminUI", "EngineIOServer"]
         ),
         .executableTarget(
             name: "socketio-cli",
@@ -182,6 +201,10 @@ let package = Package(
         .testTarget(
             name: "SocketIOClientTests",
             dependencies: ["SocketIOClient", "EngineIOClient", "SocketIOServer"]
+        ),
+        .testTarget(
+            name: "SocketIOAdminUITests",
+            dependencies: ["SocketIOAdminUI", "SocketIOServer", "SocketIOClient"]
         ),
         .testTarget(
             name: "SocketIORedisTests",

@@ -20,6 +20,7 @@ public final class EngineServer: Sendable {
     }
 
     private let connectionHandler = NIOLockedValueBox<ConnectionHandler?>(nil)
+    private let trafficObserverBox = NIOLockedValueBox<(any EngineTrafficObserver)?>(nil)
     private let loopServices = NIOLockedValueBox<[ObjectIdentifier: LoopServices]>([:])
 
     /// What the sessions of one event loop share.
@@ -38,6 +39,13 @@ public final class EngineServer: Sendable {
     /// messages is delivered: set the session's delegate there.
     public func onConnection(_ handler: @escaping @Sendable (EngineSocket) -> Void) {
         self.connectionHandler.withLockedValue { $0 = ConnectionHandler(call: handler) }
+    }
+
+    /// Counts the traffic of the sessions opened from now on (nil stops counting new sessions); sessions
+    /// keep the observer they were opened with.
+    public var trafficObserver: (any EngineTrafficObserver)? {
+        get { self.trafficObserverBox.withLockedValue { $0 } }
+        set { self.trafficObserverBox.withLockedValue { $0 = newValue } }
     }
 
     /// The number of open sessions.

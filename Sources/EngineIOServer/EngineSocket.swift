@@ -56,6 +56,10 @@ public final class EngineSocket: @unchecked Sendable {
     private var readingPaused = false
     /// Long-polling POSTs whose answers wait until reading resumes.
     private var heldPosts: [EventLoopPromise<EngineHTTPAnswer>] = []
+    /// The server's traffic observer when the session opened (instrumentation), if any.
+    private let traffic: (any EngineTrafficObserver)?
+    /// For the traffic observer: whether the session is (still) on long-polling.
+    private var pollingForTraffic = false
 
     init(
         id: String,
@@ -72,6 +76,7 @@ public final class EngineSocket: @unchecked Sendable {
         self.flushCoalescer = loopServices.flushCoalescer
         self.heartbeatScheduler = loopServices.heartbeatScheduler
         self.transport = webSocket.map { .webSocket($0) } ?? .polling
+        self.traffic = server.trafficObserver
     }
 
     /// The server's logger with this session's id (made when logging: no copy kept per session).
@@ -110,10 +115,15 @@ public final class EngineSocket: @unchecked Sendable {
     /// Sends messages already encoded as frames (shared between the recipients of a broadcast).
     public func send(frames: [EngineFrame]) {
         if self.eventLoop.inEventLoop {
-            for frame in frames { self.enqueue(frame) }
+            self.enqueueMessages(frames)
         } else {
-            self.eventLoop.execute { for frame in frames { self.enqueue(frame) } }
+            self.eventLoop.execute { self.enqueueMessages(frames) }
         }
+    }
+
+    private func enqueueMessages(_ frames: [EngineFrame]) {
+        if let traffic = self.traffic, self.state == .open { self.countSent(frames, to: traffic) }
+        for frame in frames { self.enqueue(frame) }
     }
 
     /// Closes the session: messages already sent are delivered first, then the client gets a close packet.
@@ -265,6 +275,7 @@ public final class EngineSocket: @unchecked Sendable {
         )
         self.schedulePing()
         EngineMetrics.connections(self.transportName).increment()
+        self.countOpened()
         return EngineFrame(handshake.openPacket)
     }
 
@@ -347,10 +358,35 @@ public final class EngineSocket: @unchecked Sendable {
 
     private func notifyClosed(reason: EngineCloseReason) {
         self.logger.debug("engine.io session closed", metadata: ["eio.reason": "\(reason)"])
+        self.traffic?.sessionClosed(self, reason: reason, wasPolling: self.pollingForTraffic)
         EngineMetrics.disconnected(reason)
         let delegate = self.delegate
         self.delegate = nil
         delegate?.engineSocket(self, didCloseWith: reason)
+    }
+
+    // MARK: Instrumentation
+
+    /// Tells the traffic observer about a session that just opened.
+    private func countOpened() {
+        guard let traffic = self.traffic else { return }
+        self.pollingForTraffic = self.transportName == .polling
+        traffic.sessionOpened(self, transport: self.transportName)
+    }
+
+    /// Tells the traffic observer about messages queued for the client (their payload, without the
+    /// type digit of a text frame).
+    private func countSent(_ frames: [EngineFrame], to traffic: any EngineTrafficObserver) {
+        for frame in frames { traffic.messageSent(self, bytes: frame.bytes.readableBytes - (frame.isBinary ? 0 : 1)) }
+    }
+
+    /// The session now runs over WebSocket: the traffic observer and the delegate are told.
+    private func notifyUpgraded() {
+        if let traffic = self.traffic {
+            self.pollingForTraffic = false
+            traffic.sessionUpgraded(self)
+        }
+        self.delegate?.engineSocketDidUpgrade(self)
     }
 
     // MARK: Receiving
@@ -361,6 +397,7 @@ public final class EngineSocket: @unchecked Sendable {
         EngineMetrics.bytesIn.increment(by: packet.payload.readableBytes + 1)
         switch packet.type {
         case .message:
+            self.traffic?.messageReceived(self, bytes: packet.payload.readableBytes)
             self.delegate?.engineSocket(self, didReceive: packet.isBinary ? .binary(packet.payload) : .text(packet.payload))
         case .pong:
             self.pongDeadline = nil
@@ -552,6 +589,7 @@ public final class EngineSocket: @unchecked Sendable {
             }
             self.logger.debug("engine.io session upgraded to websocket")
             self.flush()
+            self.notifyUpgraded()
         default:
             self.logger.debug("engine.io upgrade failed: unexpected packet on the probe", metadata: ["eio.packet": "\(packet.type)"])
             self.upgradeTimeoutTask?.cancel()

@@ -10,9 +10,14 @@ public protocol EngineSocketDelegate: AnyObject {
     /// What waited to be sent has (partly) left: the WebSocket became writable again, or a long-polling
     /// GET took queued packets. ``EngineSocket/bufferedBytes`` tells how much is still waiting.
     func engineSocketDidDrain(_ socket: EngineSocket)
+    /// The session moved from long-polling to WebSocket (``EngineSocket/transportName`` is now
+    /// `.websocket`).
+    func engineSocketDidUpgrade(_ socket: EngineSocket)
 }
 
 extension EngineSocketDelegate {
     /// Does nothing: a delegate that does not track what waits to be sent need not implement it.
     public func engineSocketDidDrain(_ socket: EngineSocket) {}
+    /// Does nothing: a delegate need not follow upgrades.
+    public func engineSocketDidUpgrade(_ socket: EngineSocket) {}
 }

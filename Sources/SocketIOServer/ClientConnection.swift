@@ -96,6 +96,10 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         if socket.bufferedBytes <= flow.highWaterMark / 2 { self.releasePublishers() }
     }
 
+    func engineSocketDidUpgrade(_ socket: EngineSocket) {
+        for socket in self.sockets.values { socket.transportUpgraded() }
+    }
+
     // MARK: Flow control
 
     /// Whether this connection's events are tracked as a publisher's (flow control on).

@@ -20,6 +20,8 @@ public final class InMemoryAdapter: Adapter {
         var rooms: [String: Set<String>] = [:]
         /// socket id → rooms
         var sids: [String: Membership] = [:]
+        /// `Namespace.onRoomChange` listeners (none unless instrumented).
+        var roomListeners: [@Sendable (RoomChange) -> Void] = []
 
         /// Calls `body` with every member of `room`.
         func forEachMember(of room: String, _ body: (String) -> Void) {
@@ -43,6 +45,7 @@ public final class InMemoryAdapter: Adapter {
         self.namespace = namespace
         guard keepsRecoveryLog, let recovery = namespace.server.configuration.connectionStateRecovery else {
             self.recoveryLog = nil
+            namespace.register(roomTable: self)
             return
         }
         let log = RecoveryLog(configuration: recovery)
@@ -53,36 +56,70 @@ public final class InMemoryAdapter: Adapter {
             guard let log else { return task.cancel() }
             log.prune()
         }
+        namespace.register(roomTable: self)
     }
 
     public func addAll(_ id: String, rooms: Set<String>) {
-        self.state.withLockedValue { state in
+        let changes = self.state.withLockedValue { state -> RoomChanges? in
             var membership = state.sids.removeValue(forKey: id) ?? Membership()
+            var changes = state.roomListeners.isEmpty ? nil : RoomChanges(listeners: state.roomListeners)
             for room in rooms {
                 if room == id {
+                    if !membership.inOwnRoom { changes?.list.append(.joined(room: room, id: id)) }
                     membership.inOwnRoom = true
                 } else if membership.rooms.insert(room).inserted {
                     state.rooms[room, default: []].insert(id)
+                    changes?.list.append(.joined(room: room, id: id))
                 }
             }
             state.sids[id] = membership
+            return changes
         }
+        changes?.report()
     }
 
     public func del(_ id: String, room: String) {
-        self.state.withLockedValue { state in
+        let changes = self.state.withLockedValue { state -> RoomChanges? in
+            var changes = state.roomListeners.isEmpty ? nil : RoomChanges(listeners: state.roomListeners)
             if room == id {
+                if state.sids[id]?.inOwnRoom == true { changes?.list.append(.left(room: room, id: id)) }
                 state.sids[id]?.inOwnRoom = false
             } else if state.sids[id]?.rooms.remove(room) != nil {
                 Self.remove(id, from: room, in: &state)
+                changes?.list.append(.left(room: room, id: id))
             }
+            return changes
         }
+        changes?.report()
     }
 
     public func delAll(_ id: String) {
-        self.state.withLockedValue { state in
-            guard let membership = state.sids.removeValue(forKey: id) else { return }
+        let changes = self.state.withLockedValue { state -> RoomChanges? in
+            guard let membership = state.sids.removeValue(forKey: id) else { return nil }
             for room in membership.rooms { Self.remove(id, from: room, in: &state) }
+            guard !state.roomListeners.isEmpty else { return nil }
+            var changes = RoomChanges(listeners: state.roomListeners)
+            if membership.inOwnRoom { changes.list.append(.left(room: id, id: id)) }
+            for room in membership.rooms { changes.list.append(.left(room: room, id: id)) }
+            return changes
+        }
+        changes?.report()
+    }
+
+    /// Adds a listener of real joins and leaves (see `Namespace.onRoomChange`).
+    func addRoomListener(_ listener: @escaping @Sendable (RoomChange) -> Void) {
+        self.state.withLockedValue { $0.roomListeners.append(listener) }
+    }
+
+    /// Room changes collected under the lock, reported once it is released.
+    private struct RoomChanges {
+        let listeners: [@Sendable (RoomChange) -> Void]
+        var list: [RoomChange] = []
+
+        func report() {
+            for change in self.list {
+                for listener in self.listeners { listener(change) }
+            }
         }
     }
 

@@ -13,6 +13,7 @@ public final class Namespace: Sendable {
     private struct State {
         var sockets = SocketRegistry<Socket>()
         var connectionHandlers: [ConnectionHandler] = []
+        var firstConnectionHandlers: [ConnectionHandler] = []
         var middlewares: [Middleware] = []
         var children: [Namespace] = []
         var serverSideHandlers: [ServerSideHandler] = []
@@ -27,6 +28,8 @@ public final class Namespace: Sendable {
     public let parent: Namespace?
     private let state = NIOLockedValueBox(State())
     private let adapterBox = NIOLockedValueBox<Adapter?>(nil)
+    /// The in-memory room table of this namespace (the adapter, or the local part of a cluster adapter).
+    private let roomTable = NIOLockedValueBox<WeakInMemoryAdapter>(WeakInMemoryAdapter())
 
     init(name: String, server: SocketIOServer, parent: Namespace?) {
         self.name = name
@@ -41,6 +44,9 @@ public final class Namespace: Sendable {
 
     /// The connected sockets of this node, by id.
     public var sockets: [String: Socket] { self.state.withLockedValue { $0.sockets.dictionary } }
+
+    /// How many sockets of this node are connected (without copying the socket table).
+    public var socketsCount: Int { self.state.withLockedValue { $0.sockets.count } }
 
     /// The connected socket `id` of this node, if any (without copying the socket table).
     public func socket(withID id: String) -> Socket? { self.state.withLockedValue { $0.sockets[id] } }
@@ -67,6 +73,25 @@ public final class Namespace: Sendable {
     /// Handles new sockets.
     public func on(_ event: ServerEvent, _ handler: @escaping ConnectionHandler) {
         self.state.withLockedValue { $0.connectionHandlers.append(handler) }
+    }
+
+    /// Handles new sockets before every other connection handler, including a dynamic parent's (Node.js's
+    /// `prependListener("connection")`): instrumentation that must see the socket first.
+    public func prependListener(_ event: ServerEvent, _ handler: @escaping ConnectionHandler) {
+        self.state.withLockedValue { $0.firstConnectionHandlers.insert(handler, at: 0) }
+    }
+
+    /// Calls `listener` when a socket of this node really joins or leaves a room of this namespace
+    /// (Node.js's adapter events `join-room` and `leave-room`; the socket's own room included), after the
+    /// change. Reported by the in-memory room table (`InMemoryAdapter`, also inside the Redis adapters);
+    /// costs nothing while no listener is set.
+    public func onRoomChange(_ listener: @escaping @Sendable (RoomChange) -> Void) {
+        self.roomTable.withLockedValue { $0.adapter }?.addRoomListener(listener)
+    }
+
+    /// Called by an `InMemoryAdapter` made for this namespace.
+    func register(roomTable adapter: InMemoryAdapter) {
+        self.roomTable.withLockedValue { $0.adapter = adapter }
     }
 
     /// Adds a middleware, run in order for every socket before it connects.
@@ -151,7 +176,9 @@ public final class Namespace: Sendable {
 
     /// The connection handlers of a new socket: a dynamic parent's first.
     var allConnectionHandlers: [ConnectionHandler] {
-        (self.parent?.allConnectionHandlers ?? []) + self.state.withLockedValue { $0.connectionHandlers }
+        let (first, rest) = self.state.withLockedValue { ($0.firstConnectionHandlers, $0.connectionHandlers) }
+        guard let parent = self.parent else { return first.isEmpty ? rest : first + rest }
+        return first + parent.allConnectionHandlers + rest
     }
 
     func add(_ socket: Socket) {
@@ -161,6 +188,18 @@ public final class Namespace: Sendable {
     func remove(_ socket: Socket) {
         self.state.withLockedValue { $0.sockets.remove(socket) }
     }
+}
+
+/// A socket joined or left a room (`Namespace.onRoomChange`).
+public enum RoomChange: Sendable, Equatable {
+    /// The socket `id` joined `room`.
+    case joined(room: String, id: String)
+    /// The socket `id` left `room`.
+    case left(room: String, id: String)
+}
+
+private struct WeakInMemoryAdapter {
+    weak var adapter: InMemoryAdapter?
 }
 
 /// Server-level events.

@@ -51,6 +51,9 @@ public final class Socket: Sendable {
         var acks: [Int: PendingAck] = [:]
         var nextListenerID = 0
         var data: JSONValue = .null
+        /// Instrumentation: `onDataChange` and `onTransportUpgrade` listeners (usually none).
+        var dataListeners: [@Sendable (JSONValue) -> Void] = []
+        var upgradeListeners: [@Sendable () -> Void] = []
     }
 
     /// The socket's id: unique, unguessable, and the name of a room the socket is always in.
@@ -110,7 +113,31 @@ public final class Socket: Sendable {
     /// Free-form data attached to the socket (`socket.data`), visible to `fetchSockets` on every node.
     public var data: JSONValue {
         get { self.state.withLockedValue { $0.data } }
-        set { self.state.withLockedValue { $0.data = newValue } }
+        set {
+            let listeners = self.state.withLockedValue { state in
+                state.data = newValue
+                return state.dataListeners
+            }
+            for listener in listeners { listener(newValue) }
+        }
+    }
+
+    // MARK: Instrumentation hooks
+
+    /// Calls `listener` with the new value every time `data` is set (after the change).
+    public func onDataChange(_ listener: @escaping @Sendable (JSONValue) -> Void) {
+        self.state.withLockedValue { $0.dataListeners.append(listener) }
+    }
+
+    /// Calls `listener` when the connection moves from long-polling to WebSocket (on the connection's event
+    /// loop; `conn.transportName` is then `.websocket`).
+    public func onTransportUpgrade(_ listener: @escaping @Sendable () -> Void) {
+        self.state.withLockedValue { $0.upgradeListeners.append(listener) }
+    }
+
+    /// The connection moved to WebSocket; on its event loop.
+    func transportUpgraded() {
+        for listener in self.state.withLockedValue({ $0.upgradeListeners }) { listener() }
     }
 
     // MARK: Listening
@@ -457,6 +484,8 @@ public final class Socket: Sendable {
             state.errorHandlers.removeAll()
             state.disconnectingHandlers.removeAll()
             state.disconnectHandlers.removeAll()
+            state.dataListeners.removeAll()
+            state.upgradeListeners.removeAll()
         }
     }
 

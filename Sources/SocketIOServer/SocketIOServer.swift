@@ -29,6 +29,7 @@ public final class SocketIOServer: Sendable {
         var dynamic: [DynamicNamespace] = []
         var dynamicChildren = 0
         var nextParentId = 1
+        var namespaceListeners: [@Sendable (Namespace) -> Void] = []
     }
 
     /// The options.
@@ -64,12 +65,14 @@ public final class SocketIOServer: Sendable {
     /// The namespace `name`, created on first use.
     public func of(_ name: String) -> Namespace {
         let name = name.hasPrefix("/") ? name : "/" + name
-        return self.state.withLockedValue { state in
-            if let existing = state.namespaces[name] { return existing }
+        let (namespace, listeners) = self.state.withLockedValue { state -> (Namespace, [@Sendable (Namespace) -> Void]) in
+            if let existing = state.namespaces[name] { return (existing, []) }
             let namespace = Namespace(name: name, server: self, parent: nil)
             state.namespaces[name] = namespace
-            return namespace
+            return (namespace, state.namespaceListeners)
         }
+        for listener in listeners { listener(namespace) }
+        return namespace
     }
 
     /// A dynamic namespace: every namespace whose name and auth `matches` accepts is created on demand as
@@ -96,18 +99,33 @@ public final class SocketIOServer: Sendable {
         let (existing, dynamic) = self.state.withLockedValue { ($0.namespaces[name], $0.dynamic) }
         if let existing { return existing }
         guard let match = dynamic.first(where: { $0.matches(name, auth) }) else { return nil }
-        return self.state.withLockedValue { state -> Namespace? in
-            if let existing = state.namespaces[name] { return existing }
+        let (child, listeners) = self.state.withLockedValue { state -> (Namespace?, [@Sendable (Namespace) -> Void]) in
+            if let existing = state.namespaces[name] { return (existing, []) }
             guard state.dynamicChildren < self.configuration.maxDynamicNamespaces else {
                 self.logger.warning("dynamic namespace refused: maxDynamicNamespaces reached", metadata: ["sio.nsp": "\(name)"])
-                return nil
+                return (nil, [])
             }
             state.dynamicChildren += 1
             let child = Namespace(name: name, server: self, parent: match.parent)
             match.parent.addChild(child)
             state.namespaces[name] = child
-            return child
+            return (child, state.namespaceListeners)
         }
+        if let child { for listener in listeners { listener(child) } }
+        return child
+    }
+
+    // MARK: Instrumentation hooks
+
+    /// Every namespace this node has (not the parents made by `of(where:)`/`of(matching:)`, but their
+    /// children), in no particular order.
+    public var namespaces: [Namespace] { self.state.withLockedValue { Array($0.namespaces.values) } }
+
+    /// Calls `listener` with every namespace created from now on (by `of(_:)`, or a dynamic namespace's
+    /// child on its first connection), once it exists (Node.js's `new_namespace` event). Costs nothing
+    /// while no listener is set.
+    public func onNewNamespace(_ listener: @escaping @Sendable (Namespace) -> Void) {
+        self.state.withLockedValue { $0.namespaceListeners.append(listener) }
     }
 
     // MARK: The main namespace's API

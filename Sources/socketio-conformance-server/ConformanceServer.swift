@@ -7,6 +7,8 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import SocketIOAdminUI
+import SocketIOAdminUIRedis
 import SocketIORedis
 import SocketIOServer
 
@@ -90,6 +92,24 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("redis-emit"), help: "With --redis: publish one emitter operation (JSON, see RedisEmitter.run(script:)) and exit.")
     var redisEmit: String?
 
+    @Flag(name: .customLong("admin-ui"), help: "Instrument the server for the Socket.IO Admin UI at /admin (development mode, no authentication); CORS for any origin with credentials.")
+    var adminUI = false
+
+    @Option(name: .customLong("admin-ui-auth"), help: "Instrument for the Admin UI with basic authentication: USER:BCRYPT_HASH (implies --admin-ui).")
+    var adminUIAuth: String?
+
+    @Flag(name: .customLong("admin-ui-readonly"), help: "With --admin-ui: the page may not emit, join, leave or disconnect.")
+    var adminUIReadonly = false
+
+    @Flag(name: .customLong("admin-ui-production"), help: "With --admin-ui: production mode (statistics only).")
+    var adminUIProduction = false
+
+    @Option(name: .customLong("server-id"), help: "With --admin-ui: this node's serverId (the host name by default).")
+    var serverId: String?
+
+    /// Whether the Admin UI is on.
+    var adminUIEnabled: Bool { adminUI || adminUIAuth != nil }
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -122,7 +142,7 @@ struct ConformanceServer: AsyncParsableCommand {
             pingInterval: .milliseconds(pingInterval),
             pingTimeout: .milliseconds(pingTimeout),
             maxHttpBufferSize: 1_000_000,
-            cors: CORSConfiguration(origin: .any)
+            cors: CORSConfiguration(origin: .any, credentials: adminUIEnabled)
         )
         configuration.allowUpgrades = true
         configuration.maxBufferedBytes = maxBufferedBytes
@@ -151,7 +171,10 @@ struct ConformanceServer: AsyncParsableCommand {
             if bench {
                 BenchFixture.install(on: io)
             } else {
-                try SocketIOFixture.install(on: io)
+                try SocketIOFixture.install(on: io, tokenAdminNamespace: !adminUIEnabled)
+            }
+            if adminUIEnabled {
+                try self.instrumentAdminUI(io, redis: redisAdapter)
             }
             try await redisAdapter?.waitUntilConnected()
             try await shardedAdapter?.waitUntilReady()
@@ -187,5 +210,17 @@ struct ConformanceServer: AsyncParsableCommand {
             )
         )
         try await group.run()
+    }
+
+    /// `--admin-ui` / `--admin-ui-auth`: the official Admin UI's namespace (sessions through Redis with --redis).
+    func instrumentAdminUI(_ io: SocketIOServer, redis: RedisAdapterFactory?) throws {
+        var auth = AdminUIOptions.Authentication.none
+        if let adminUIAuth {
+            guard let colon = adminUIAuth.firstIndex(of: ":") else { throw ValidationError("--admin-ui-auth takes USER:BCRYPT_HASH") }
+            auth = .basic(username: String(adminUIAuth[..<colon]), passwordHash: String(adminUIAuth[adminUIAuth.index(after: colon)...]))
+        }
+        var options = AdminUIOptions(auth: auth, readonly: adminUIReadonly, serverId: serverId, mode: adminUIProduction ? .production : .development)
+        if let redis { options.store = RedisAdminSessionStore(client: redis.publisher) }
+        try AdminUI.instrument(io, options)
     }
 }

@@ -5,7 +5,8 @@ import SocketIOServer
 /// The Socket.IO fixture of the protocol's test suite, plus the events the interop tests use to drive
 /// rooms, broadcasts, acknowledgements and middleware from any client.
 enum SocketIOFixture {
-    static func install(on io: SocketIOServer) throws {
+    /// Installs the fixture; `tokenAdminNamespace: false` leaves `/admin` to the Admin UI.
+    static func install(on io: SocketIOServer, tokenAdminNamespace: Bool = true) throws {
         io.on(.connection) { socket in
             socket.emit("auth", socket.handshake.auth)
             installMainEvents(socket, io: io)
@@ -13,6 +14,14 @@ enum SocketIOFixture {
         io.of("/custom").on(.connection) { socket in
             socket.emit("auth", socket.handshake.auth)
         }
+        if tokenAdminNamespace { installTokenAdmin(on: io) }
+        try io.of(matching: "^/dyn-[a-z0-9]+$").on(.connection) { socket in
+            socket.emit("dyn", .string(socket.namespace.name))
+        }
+    }
+
+    /// `/admin` refusing any token but `secret` (the protocol suites' middleware test).
+    private static func installTokenAdmin(on io: SocketIOServer) {
         let admin = io.of("/admin")
         admin.use { socket in
             guard socket.handshake.auth["token"]?.stringValue == "secret" else {
@@ -21,9 +30,6 @@ enum SocketIOFixture {
         }
         admin.on(.connection) { socket in
             socket.emit("welcome", ["ns": "/admin"])
-        }
-        try io.of(matching: "^/dyn-[a-z0-9]+$").on(.connection) { socket in
-            socket.emit("dyn", .string(socket.namespace.name))
         }
     }
 

@@ -1,0 +1,336 @@
+"""Issue 18: the official Socket.IO Admin UI (@socket.io/admin-ui 0.5) manages the Swift server.
+A python-socketio client acts as the page: authentication (bcrypt hashes made by PyPI's bcrypt, sessions
+reused), every event with the official payload shapes after real connections, joins, upgrades, data
+changes and disconnections, each action with each filter kind, read-only and production modes."""
+import os
+import subprocess
+import time
+
+import bcrypt
+import pytest
+
+from admin_ui_support import (ALL_FEATURES, JS_DATE, AdminPage, AdminServer, check_serialized_socket,
+                              refused)
+from cluster_support import Client, eventually
+from conftest import HOST, free_port, swift_bin_dir
+
+PASSWORD = "correct horse battery staple"
+
+
+def bcrypt_hash(password: str, prefix: bytes = b"2b", rounds: int = 10) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds, prefix=prefix)).decode()
+
+
+# --- authentication ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["2a", "2b", "2y"])
+def auth_server(request):
+    hashed = bcrypt_hash(PASSWORD, prefix=b"2a" if request.param == "2a" else b"2b")
+    if request.param == "2y":
+        hashed = "$2y$" + hashed[4:]  # PHP's name for the same algorithm
+    server = AdminServer("--admin-ui-auth", f"admin:{hashed}")
+    yield server
+    server.stop()
+
+
+def test_basic_auth_with_a_pypi_bcrypt_hash_gives_a_session_that_is_accepted_again(auth_server):
+    page = AdminPage(auth_server.url, auth={"username": "admin", "password": PASSWORD})
+    try:
+        (session_id,) = page.wait_for("session")
+        assert isinstance(session_id, str) and len(session_id) == 16 and int(session_id, 16) >= 0
+        (config,) = page.wait_for("config")
+        assert config == {"supportedFeatures": ALL_FEATURES}
+        page.wait_for("all_sockets")
+    finally:
+        page.close()
+    again = AdminPage(auth_server.url, auth={"sessionId": session_id})
+    try:
+        again.wait_for("config")
+        assert again.all("session") == [], "a known session gets no new one"
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("auth", [
+    {"username": "admin", "password": "wrong"},
+    {"username": "root", "password": PASSWORD},
+    {"username": "admin"},
+    {"sessionId": "0123456789abcdef"},
+    None,
+])
+def test_wrong_credentials_are_refused_with_invalid_credentials(auth_server, auth):
+    errors = refused(auth_server.url, auth)
+    assert errors and errors[0] == {"message": "invalid credentials"}, errors
+
+
+def test_a_password_hash_that_is_not_bcrypt_stops_the_server():
+    binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
+    out = subprocess.run([binary, "--host", HOST, "--port", str(free_port()), "--quiet",
+                          "--admin-ui-auth", "admin:plaintext"], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "bcrypt hash" in out.stderr + out.stdout
+
+
+# --- development mode: every event ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dev_server():
+    server = AdminServer("--admin-ui")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(dev_server):
+    page = AdminPage(dev_server.url)
+    yield page
+    page.close()
+
+
+def test_config_all_sockets_and_server_stats(dev_server, page):
+    user = Client(dev_server.url, ["websocket"])
+    try:
+        (config,) = page.wait_for("config")
+        assert config == {"supportedFeatures": ALL_FEATURES}, "no auth: no session event either"
+        assert page.all("session") == []
+        (sockets,) = page.wait_for("all_sockets")
+        assert isinstance(sockets, list)
+        admin_sid = page.sio.get_sid("/admin")
+        mine = [s for s in sockets if s["id"] == admin_sid]
+        assert len(mine) == 1 and mine[0]["nsp"] == "/admin", sockets
+        page2 = AdminPage(dev_server.url, transports=["websocket"])
+        try:
+            (listed,) = page2.wait_for("all_sockets")
+            found = [s for s in listed if s["id"] == user.sid]
+            assert len(found) == 1, listed
+            check_serialized_socket(found[0], user.sid, "/", "websocket")
+        finally:
+            page2.close()
+
+        user.call("echo", "x")  # traffic in this second
+        (stats,) = page.wait_for("server_stats", lambda a: any(e["type"] == "packetsIn" for e in a[0]["aggregatedEvents"]))
+        assert set(stats) == {"serverId", "hostname", "pid", "uptime", "clientsCount", "pollingClientsCount",
+                              "aggregatedEvents", "namespaces"}
+        assert stats["serverId"] == stats["hostname"] and stats["hostname"]
+        assert isinstance(stats["pid"], int) and stats["pid"] == dev_server.proc.pid
+        assert isinstance(stats["uptime"], (int, float)) and stats["uptime"] >= 0
+        assert stats["clientsCount"] >= 2
+        assert isinstance(stats["pollingClientsCount"], int) and stats["pollingClientsCount"] >= 0
+        names = {n["name"]: n["socketsCount"] for n in stats["namespaces"]}
+        assert names.get("/", 0) >= 1 and names.get("/admin", 0) >= 1, names
+        for event in stats["aggregatedEvents"]:
+            assert set(event) <= {"timestamp", "type", "subType", "count"}
+            assert event["timestamp"] % 1000 == 0 and event["count"] >= 1
+            assert event["type"] in {"rawConnection", "rawDisconnection", "packetsIn", "packetsOut", "bytesIn", "bytesOut"}
+    finally:
+        user.close()
+
+
+def test_aggregated_events_count_connections_disconnections_packets_and_bytes(dev_server, page):
+    page.wait_for("config")
+    user = Client(dev_server.url, ["websocket"])
+    user.call("echo", "hello")
+    user.close()
+    seen: dict = {}
+
+    def collect():
+        for (stats,) in page.all("server_stats"):
+            for event in stats["aggregatedEvents"]:
+                key = (event["type"], event.get("subType"))
+                seen[key] = seen.get(key, 0) + event["count"]
+        return seen
+
+    assert eventually(lambda: ("rawDisconnection", "transport close") in collect() or
+                      ("rawDisconnection", "forced close") in collect(), timeout=8), seen
+    assert ("rawConnection", None) in seen and ("packetsIn", None) in seen and ("packetsOut", None) in seen
+    assert seen[("bytesIn", None)] >= len('0/,') and seen[("bytesOut", None)] > 0
+
+
+def test_polling_clients_are_counted_until_they_upgrade(dev_server, page):
+    page.wait_for("config")
+    before = len(page.all("server_stats"))
+    poller = Client(dev_server.url, ["polling"])
+    try:
+        assert eventually(lambda: any(s[0]["pollingClientsCount"] >= 1 for s in page.all("server_stats")[before:]),
+                          timeout=8)
+    finally:
+        poller.close()
+    later = len(page.all("server_stats"))
+    assert eventually(lambda: any(s[0]["pollingClientsCount"] == 0 for s in page.all("server_stats")[later:]),
+                      timeout=8)
+
+
+def test_a_user_socket_lifecycle_as_the_page_sees_it(dev_server, page):
+    page.wait_for("config")
+    user = Client(dev_server.url, ["polling", "websocket"])  # upgrades
+    sid = user.sid
+    try:
+        socket, date = page.wait_for("socket_connected", lambda a: a[0]["id"] == sid)
+        check_serialized_socket(socket, sid, "/", "polling")
+        assert socket["data"] == {} and JS_DATE.match(date)
+        assert page.wait_for("room_joined", lambda a: a[2] == sid)[:3] == ["/", sid, sid]
+
+        update = page.wait_for("socket_updated", lambda a: a[0].get("id") == sid and "transport" in a[0])[0]
+        assert update == {"id": sid, "nsp": "/", "transport": "websocket"}
+
+        user.call("join", "red")
+        nsp, room, joined_id, date = page.wait_for("room_joined", lambda a: a[1] == "red")
+        assert (nsp, room, joined_id) == ("/", "red", sid) and JS_DATE.match(date)
+        nsp, from_id, args, date = page.wait_for("event_received", lambda a: a[2][0] == "join")
+        assert (nsp, from_id, args) == ("/", sid, ["join", "red"]) and JS_DATE.match(date)
+
+        user.call("set-data", {"name": "bob", "level": 3})
+        update = page.wait_for("socket_updated", lambda a: a[0].get("id") == sid and "data" in a[0])[0]
+        assert update == {"id": sid, "nsp": "/", "data": {"name": "bob", "level": 3}}
+        data = user.call("get-data")
+        assert data["name"] == "bob" and data["_admin"]["transport"] == "websocket", \
+            "socket.data carries _admin, as with the official server (remote fetchSockets read it)"
+        assert len(data["_admin"]["clientId"]) == 12
+
+        user.sio.emit("message", "ping")
+        nsp, to_id, args, date = page.wait_for("event_sent", lambda a: a[2][0] == "message-back")
+        assert (nsp, to_id, args) == ("/", sid, ["message-back", "ping"]) and JS_DATE.match(date)
+
+        user.call("leave", "red")
+        nsp, room, left_id, date = page.wait_for("room_left", lambda a: a[1] == "red")
+        assert (nsp, room, left_id) == ("/", "red", sid) and JS_DATE.match(date)
+        user.call("leave", "red")  # not a member any more: no second room_left
+    finally:
+        user.close()
+    nsp, gone, reason, date = page.wait_for("socket_disconnected", lambda a: a[1] == sid)
+    assert (nsp, reason) == ("/", "client namespace disconnect") and JS_DATE.match(date)
+    page.wait_for("room_left", lambda a: a[1] == sid and a[2] == sid)
+    assert len([a for a in page.all("room_left") if a[1] == "red" and a[2] == sid]) == 1
+
+
+def test_other_and_dynamic_namespaces_are_watched(dev_server, page):
+    import socketio as sio_module
+    page.wait_for("config")
+    client = sio_module.Client(reconnection=False)
+    client.connect(dev_server.url, namespaces=["/custom", "/dyn-abc1"], transports=["websocket"], wait_timeout=10)
+    try:
+        custom_sid = client.get_sid("/custom")
+        dyn_sid = client.get_sid("/dyn-abc1")
+        socket, _ = page.wait_for("socket_connected", lambda a: a[0]["id"] == custom_sid)
+        check_serialized_socket(socket, custom_sid, "/custom", "websocket")
+        socket, _ = page.wait_for("socket_connected", lambda a: a[0]["id"] == dyn_sid)
+        check_serialized_socket(socket, dyn_sid, "/dyn-abc1", "websocket")
+        assert socket["clientId"] == page.wait_for("socket_connected", lambda a: a[0]["id"] == custom_sid)[0]["clientId"], \
+            "two namespaces of one client: one clientId"
+        page.wait_for("server_stats", lambda a: "/dyn-abc1" in [n["name"] for n in a[0]["namespaces"]])
+    finally:
+        client.disconnect()
+    page.wait_for("socket_disconnected", lambda a: a[:2] == ["/dyn-abc1", dyn_sid])
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def users(dev_server):
+    made = [Client(dev_server.url, ["websocket"]) for _ in range(3)]
+    yield made
+    for user in made:
+        user.close()
+
+
+def rooms(user) -> set:
+    return set(user.call("my-rooms"))
+
+
+@pytest.mark.parametrize("filter_kind", ["none", "room", "socket id"])
+def test_emit_action(page, users, filter_kind):
+    page.wait_for("config")
+    users[0].call("join", "red")
+    target = {"none": None, "room": "red", "socket id": users[1].sid}[filter_kind]
+    expected = {"none": [1, 1, 1], "room": [1, 0, 0], "socket id": [0, 1, 0]}[filter_kind]
+    page.act("emit", "/", target, "from-admin", 1, {"two": 2})
+    assert eventually(lambda: [len(u.received("from-admin")) for u in users] == expected)
+    time.sleep(0.3)
+    assert [len(u.received("from-admin")) for u in users] == expected
+    assert users[expected.index(1)].received("from-admin") == [[1, {"two": 2}]]
+
+
+@pytest.mark.parametrize("filter_kind", ["none", "room", "socket id"])
+def test_join_and_leave_actions(page, users, filter_kind):
+    page.wait_for("config")
+    users[0].call("join", "red")
+    target = {"none": None, "room": "red", "socket id": users[2].sid}[filter_kind]
+    members = {"none": [True, True, True], "room": [True, False, False], "socket id": [False, False, True]}[filter_kind]
+    page.act("join", "/", "blue", target)
+    assert eventually(lambda: ["blue" in rooms(u) for u in users] == members)
+    for user, member in zip(users, members):
+        if member:
+            page.wait_for("room_joined", lambda a, sid=user.sid: a[1:3] == ["blue", sid])
+    page.act("leave", "/", "blue", target)
+    assert eventually(lambda: ["blue" in rooms(u) for u in users] == [False, False, False])
+    for user, member in zip(users, members):
+        if member:
+            page.wait_for("room_left", lambda a, sid=user.sid: a[1:3] == ["blue", sid])
+
+
+@pytest.mark.parametrize("filter_kind,close", [("none", False), ("room", True), ("socket id", False), ("socket id", True)])
+def test_disconnect_action(page, users, filter_kind, close):
+    page.wait_for("config")
+    users[1].call("join", "red")
+    target = {"none": None, "room": "red", "socket id": users[2].sid}[filter_kind]
+    gone = {"none": [True, True, True], "room": [False, True, False], "socket id": [False, False, True]}[filter_kind]
+    page.act("_disconnect", "/", close, target)
+    assert eventually(lambda: [u.disconnected.is_set() for u in users] == gone)
+    time.sleep(0.3)
+    assert [u.disconnected.is_set() for u in users] == gone
+    for user, left in zip(users, gone):
+        if left:  # as Node.js: with close too, every socket of the client is disconnected by the server first
+            page.wait_for("socket_disconnected", lambda a, sid=user.sid: a[1:3] == [sid, "server namespace disconnect"])
+
+
+# --- read-only and production --------------------------------------------------------------------
+
+
+def test_readonly_refuses_every_action():
+    server = AdminServer("--admin-ui", "--admin-ui-readonly")
+    try:
+        page = AdminPage(server.url)
+        user = Client(server.url, ["websocket"])
+        try:
+            (config,) = page.wait_for("config")
+            assert config == {"supportedFeatures": ["AGGREGATED_EVENTS", "ALL_EVENTS"]}
+            page.act("emit", "/", None, "from-admin", 1)
+            page.act("join", "/", "blue", None)
+            page.act("_disconnect", "/", True, None)
+            time.sleep(0.6)
+            assert user.received("from-admin") == []
+            assert "blue" not in rooms(user)
+            assert not user.disconnected.is_set() and page.sio.connected
+        finally:
+            user.close()
+            page.close()
+    finally:
+        server.stop()
+
+
+def test_production_mode_sends_statistics_only():
+    server = AdminServer("--admin-ui", "--admin-ui-production", "--server-id", "prod-1")
+    try:
+        page = AdminPage(server.url)
+        try:
+            (config,) = page.wait_for("config")
+            assert config == {"supportedFeatures": ALL_FEATURES[:-1]}
+            user = Client(server.url, ["websocket"])
+            user.call("join", "red")
+            user.call("echo", "x")
+            (stats,) = page.wait_for("server_stats", lambda a: any(n["name"] == "/" and n["socketsCount"] == 1
+                                                                   for n in a[0]["namespaces"]))
+            assert stats["serverId"] == "prod-1"
+            # the actions still work
+            page.act("emit", "/", None, "from-admin", "p")
+            assert eventually(lambda: user.received("from-admin") == [["p"]])
+            user.close()
+            time.sleep(0.3)
+            names = {name for name, _ in page.events}
+            assert names <= {"config", "server_stats"}, names
+        finally:
+            page.close()
+    finally:
+        server.stop()

@@ -1,0 +1,99 @@
+"""Issue 18, multi-node: two Swift nodes joined by a real redis-server, both instrumented for the Admin UI.
+The page, connected to one node, sees both servers (two serverIds in server_stats), every socket of the
+cluster, and acts on sockets of the other node; a session made on one node is accepted by the other
+(sessions in Redis under the official key, socket.io-admin#<sessionId>)."""
+import socket
+import time
+
+import bcrypt
+import pytest
+
+from admin_ui_support import AdminPage, check_serialized_socket
+from cluster_support import Client, Node, Redis, eventually
+from conftest import HOST
+
+PASSWORD = "cluster-secret"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    redis = Redis()
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()
+    nodes = []
+    try:
+        for name in ("node-a", "node-b"):
+            nodes.append(Node(redis.url, ("--admin-ui-auth", f"admin:{hashed}", "--server-id", name)))
+        yield redis, nodes
+    finally:
+        for node in nodes:
+            node.stop()
+        redis.stop()
+
+
+def redis_command(port: int, *args: str):
+    """One command over RESP (no client library needed); returns the reply line."""
+    payload = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+    with socket.create_connection((HOST, port), timeout=5) as conn:
+        conn.sendall(payload.encode())
+        return conn.recv(4096).decode().split("\r\n")[0]
+
+
+def test_the_page_sees_both_servers_and_every_socket(cluster):
+    redis, (node_a, node_b) = cluster
+    user_a = Client(node_a.url, ["websocket"])
+    user_b = Client(node_b.url, ["websocket"])
+    page = AdminPage(node_a.url, auth={"username": "admin", "password": PASSWORD})
+    try:
+        page.wait_for("server_stats", lambda a: a[0]["serverId"] == "node-a", timeout=8)
+        page.wait_for("server_stats", lambda a: a[0]["serverId"] == "node-b", timeout=8)
+        server_ids = {stats["serverId"] for (stats,) in page.all("server_stats")}
+        assert server_ids == {"node-a", "node-b"}
+        pids = {stats["serverId"]: stats["pid"] for (stats,) in page.all("server_stats")}
+        assert pids == {"node-a": node_a.proc.pid, "node-b": node_b.proc.pid}
+
+        (sockets,) = page.wait_for("all_sockets")
+        by_id = {s["id"]: s for s in sockets}
+        assert user_a.sid in by_id and user_b.sid in by_id, sockets
+        check_serialized_socket(by_id[user_a.sid], user_a.sid, "/", "websocket")
+        check_serialized_socket(by_id[user_b.sid], user_b.sid, "/", "websocket")  # _admin came through Redis
+
+        # events of the other node reach the page too (the admin namespace's emits cross nodes)
+        late = Client(node_b.url, ["websocket"])
+        socket_info, _ = page.wait_for("socket_connected", lambda a: a[0]["id"] == late.sid)
+        check_serialized_socket(socket_info, late.sid, "/", "websocket")
+        late.call("join", "far")
+        page.wait_for("room_joined", lambda a: a[1:3] == ["far", late.sid])
+
+        # actions from the page (on node a) reach sockets of node b
+        page.act("emit", "/", late.sid, "from-admin", "hi")
+        assert eventually(lambda: late.received("from-admin") == [["hi"]])
+        assert user_b.received("from-admin") == []
+        page.act("join", "/", "blue", user_b.sid)
+        assert eventually(lambda: "blue" in set(user_b.call("my-rooms")))
+        page.act("_disconnect", "/", False, "far")
+        assert eventually(lambda: late.disconnected.is_set())
+        page.wait_for("socket_disconnected", lambda a: a[1:3] == [late.sid, "server namespace disconnect"])
+        time.sleep(0.3)
+        assert not user_a.disconnected.is_set() and not user_b.disconnected.is_set()
+    finally:
+        page.close()
+        user_a.close()
+        user_b.close()
+
+
+def test_a_session_made_on_one_node_is_accepted_by_the_other(cluster):
+    redis, (node_a, node_b) = cluster
+    page = AdminPage(node_a.url, auth={"username": "admin", "password": PASSWORD})
+    try:
+        (session_id,) = page.wait_for("session")
+    finally:
+        page.close()
+    assert redis_command(redis.port, "EXISTS", f"socket.io-admin#{session_id}") == ":1"
+    ttl = int(redis_command(redis.port, "TTL", f"socket.io-admin#{session_id}")[1:])
+    assert 86000 < ttl <= 86400
+    again = AdminPage(node_b.url, auth={"sessionId": session_id})
+    try:
+        again.wait_for("config")
+        assert again.all("session") == []
+    finally:
+        again.close()
