@@ -204,7 +204,7 @@ public final class AdminUI: Sendable {
         let name = JSONValue.string(namespace.name)
         let isAdmin = namespace === admin
         namespace.prependListener(.connection) { [self] socket in
-            await self.socketConnected(socket, namespace: name, watchEvents: !isAdmin)
+            self.socketConnected(socket, namespace: name, watchEvents: !isAdmin)
         }
         namespace.onRoomChange { change in
             switch change {
@@ -214,19 +214,16 @@ public final class AdminUI: Sendable {
         }
     }
 
-    private func socketConnected(_ socket: Socket, namespace name: JSONValue, watchEvents: Bool) async {
+    /// A socket connected (on its connection's event loop, before its other handlers).
+    private func socketConnected(_ socket: Socket, namespace name: JSONValue, watchEvents: Bool) {
         let admin = self.namespace
         let id = JSONValue.string(socket.id)
         let tag = SocketTag(clientId: String(socket.conn.id.prefix(12)))
-        // The transport, read on the connection's loop together with the upgrade listener (no upgrade missed).
-        let transport = try? await socket.conn.eventLoop.submit { () -> EngineTransport in
-            socket.onTransportUpgrade {
-                tag.set(transport: .websocket, on: socket)
-                admin.emit("socket_updated", ["id": id, "nsp": name, "transport": "websocket"])
-            }
-            return socket.conn.transportName
-        }.get()
-        tag.set(transport: transport ?? .polling, on: socket)
+        tag.set(transport: socket.conn.transportName, on: socket)
+        socket.onTransportUpgrade {
+            tag.set(transport: .websocket, on: socket)
+            admin.emit("socket_updated", ["id": id, "nsp": name, "transport": "websocket"])
+        }
         socket.onDataChange { data in
             guard !tag.isWriting else { return }
             if data["_admin"] == nil, data.objectValue != nil || data.isNull {

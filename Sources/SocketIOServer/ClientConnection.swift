@@ -280,6 +280,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         socket.namespace.add(socket)
         socket.connect(rooms: restored?.session.rooms ?? [])
         for missed in restored?.missedPackets ?? [] { self.send(missed.frames) }
+        for handler in socket.namespace.firstConnectionHandlers { handler(socket) }
         socket.runConnectionHandlers(socket.namespace.allConnectionHandlers)
     }
 

@@ -13,7 +13,7 @@ public final class Namespace: Sendable {
     private struct State {
         var sockets = SocketRegistry<Socket>()
         var connectionHandlers: [ConnectionHandler] = []
-        var firstConnectionHandlers: [ConnectionHandler] = []
+        var firstConnectionHandlers: [@Sendable (Socket) -> Void] = []
         var middlewares: [Middleware] = []
         var children: [Namespace] = []
         var serverSideHandlers: [ServerSideHandler] = []
@@ -76,8 +76,10 @@ public final class Namespace: Sendable {
     }
 
     /// Handles new sockets before every other connection handler, including a dynamic parent's (Node.js's
-    /// `prependListener("connection")`): instrumentation that must see the socket first.
-    public func prependListener(_ event: ServerEvent, _ handler: @escaping ConnectionHandler) {
+    /// `prependListener("connection")`): instrumentation that must see the socket first. The handler is
+    /// synchronous and runs on the connection's event loop right after the CONNECT answer (nothing, not even
+    /// a transport upgrade, happens in between); it must not block.
+    public func prependListener(_ event: ServerEvent, _ handler: @escaping @Sendable (Socket) -> Void) {
         self.state.withLockedValue { $0.firstConnectionHandlers.insert(handler, at: 0) }
     }
 
@@ -176,9 +178,14 @@ public final class Namespace: Sendable {
 
     /// The connection handlers of a new socket: a dynamic parent's first.
     var allConnectionHandlers: [ConnectionHandler] {
-        let (first, rest) = self.state.withLockedValue { ($0.firstConnectionHandlers, $0.connectionHandlers) }
-        guard let parent = self.parent else { return first.isEmpty ? rest : first + rest }
-        return first + parent.allConnectionHandlers + rest
+        (self.parent?.allConnectionHandlers ?? []) + self.state.withLockedValue { $0.connectionHandlers }
+    }
+
+    /// The `prependListener` handlers of a new socket: this namespace's, then a dynamic parent's.
+    var firstConnectionHandlers: [@Sendable (Socket) -> Void] {
+        let own = self.state.withLockedValue { $0.firstConnectionHandlers }
+        guard let parent = self.parent else { return own }
+        return own + parent.firstConnectionHandlers
     }
 
     func add(_ socket: Socket) {

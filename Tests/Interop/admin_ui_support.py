@@ -3,12 +3,15 @@ official Admin UI page (@socket.io/admin-ui's ui/: the /admin namespace, auth in
 every event recorded in order)."""
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
+import types
 
 import socketio
 
+import eio_raw
 import fixture_server
 
 JS_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -122,3 +125,32 @@ def check_serialized_socket(socket: dict, sid: str, nsp: str, transport: str) ->
     assert socket["handshake"]["url"].startswith("/socket.io/")
     assert "host" in socket["handshake"]["headers"]
     assert sid in socket["rooms"]
+
+
+class UpgradingClient:
+    """A client of the main namespace that connects over long-polling and upgrades to WebSocket only when
+    told, as a browser may (python-socketio upgrades before its CONNECT, so the page would never see it)."""
+
+    def __init__(self, port: int):
+        self.server = types.SimpleNamespace(url=f"http://127.0.0.1:{port}/socket.io/",
+                                            ws_url=f"ws://127.0.0.1:{port}/socket.io/")
+        self.eio_sid, _ = eio_raw.open_polling(self.server)
+        assert eio_raw.post(self.server, self.eio_sid, "40").status_code == 200
+        self.sid = None
+        deadline = time.monotonic() + WAIT
+        while self.sid is None and time.monotonic() < deadline:
+            for packet in eio_raw.poll(self.server, self.eio_sid).text.split("\x1e"):
+                if packet.startswith("40{"):
+                    self.sid = json.loads(packet[2:])["sid"]
+        assert self.sid, "no CONNECT answer"
+        self.ws = None
+
+    def upgrade(self) -> None:
+        self.ws = eio_raw.ws_connect(self.server, sid=self.eio_sid)
+        self.ws.send("2probe")
+        assert eio_raw.ws_recv(self.ws) == "3probe"
+        self.ws.send("5")
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
