@@ -194,6 +194,7 @@ public final class InMemoryAdapter: Adapter {
 
     public func broadcast(_ packet: SocketPacket, options: BroadcastOptions) {
         let sockets = self.targets(options)
+        self.notifyOutgoing(packet, to: sockets)
         // With recovery on, an event without ack is kept with its offset even when no socket of this node
         // is reached now (its recipients may be disconnected for a moment). Volatile packets are not kept.
         if let log = self.recoveryLog, packet.isEvent, packet.ackId == nil, !options.volatile {
@@ -216,10 +217,19 @@ public final class InMemoryAdapter: Adapter {
         let id = self.namespace.nextAckId()
         packet.ackId = id
         let sockets = self.targets(options)
+        self.notifyOutgoing(packet, to: sockets)
         clientCount(sockets.count)
         guard !sockets.isEmpty else { return }
         for socket in sockets { socket.expectAck(id: id, callback: ack) }
         LocalDelivery.deliver(EncodedMessages(packet, compress: options.compress), to: sockets, volatile: options.volatile)
+    }
+
+    /// Tells the `onAnyOutgoing` listeners of the recipients about an event (as Node.js's adapter does);
+    /// nothing to do unless some socket of the namespace listens.
+    private func notifyOutgoing(_ packet: SocketPacket, to sockets: [Socket]) {
+        guard self.namespace.hasOutgoingListeners, let event = packet.eventName else { return }
+        let arguments = Array(packet.arguments)
+        for socket in sockets where socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
     }
 
     public func sockets(in rooms: Set<String>) async throws -> Set<String> {

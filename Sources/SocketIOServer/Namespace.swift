@@ -30,6 +30,8 @@ public final class Namespace: Sendable {
     private let adapterBox = NIOLockedValueBox<Adapter?>(nil)
     /// The in-memory room table of this namespace (the adapter, or the local part of a cluster adapter).
     private let roomTable = NIOLockedValueBox<WeakInMemoryAdapter>(WeakInMemoryAdapter())
+    /// How many sockets have `onAnyOutgoing` listeners (broadcasts tell them only when some do).
+    private let outgoingListenerSockets = NIOLockedValueBox(0)
 
     init(name: String, server: SocketIOServer, parent: Namespace?) {
         self.name = name
@@ -89,6 +91,13 @@ public final class Namespace: Sendable {
     /// costs nothing while no listener is set.
     public func onRoomChange(_ listener: @escaping @Sendable (RoomChange) -> Void) {
         self.roomTable.withLockedValue { $0.adapter }?.addRoomListener(listener)
+    }
+
+    /// Whether some socket of this node has `onAnyOutgoing` listeners (one lock read per broadcast).
+    var hasOutgoingListeners: Bool { self.outgoingListenerSockets.withLockedValue { $0 > 0 } }
+
+    func outgoingListenersChanged(by delta: Int) {
+        self.outgoingListenerSockets.withLockedValue { $0 += delta }
     }
 
     /// Called by an `InMemoryAdapter` made for this namespace.

@@ -197,19 +197,24 @@ public final class Socket: Sendable {
     /// Adds a listener called with every event this socket emits.
     @discardableResult
     public func onAnyOutgoing(_ handler: @escaping AnyHandler) -> ListenerID {
-        self.state.withLockedValue { state in
+        let (id, first) = self.state.withLockedValue { state in
             let id = ListenerID(value: state.nextListenerID)
             state.nextListenerID += 1
             state.outgoingHandlers.append((id, handler))
-            return id
+            return (id, state.outgoingHandlers.count == 1)
         }
+        if first { self.namespace.outgoingListenersChanged(by: 1) }
+        return id
     }
 
     /// Removes one outgoing listener, or all of them when `id` is nil.
     public func offAnyOutgoing(_ id: ListenerID? = nil) {
-        self.state.withLockedValue { state in
+        let last = self.state.withLockedValue { state in
+            let had = !state.outgoingHandlers.isEmpty
             if let id { state.outgoingHandlers.removeAll { $0.0 == id } } else { state.outgoingHandlers.removeAll() }
+            return had && state.outgoingHandlers.isEmpty
         }
+        if last { self.namespace.outgoingListenersChanged(by: -1) }
     }
 
     /// Adds a per-packet middleware, run in order before the handlers of every incoming event.
@@ -476,10 +481,10 @@ public final class Socket: Sendable {
     /// Drops every handler once the socket is gone: handlers usually capture the socket itself, a cycle
     /// that would otherwise keep every disconnected socket (and its connection) alive.
     private func forgetHandlers() {
+        self.offAnyOutgoing()
         self.state.withLockedValue { state in
             state.handlers.removeAll()
             state.anyHandlers.removeAll()
-            state.outgoingHandlers.removeAll()
             state.middlewares.removeAll()
             state.errorHandlers.removeAll()
             state.disconnectingHandlers.removeAll()

@@ -72,8 +72,8 @@ public struct SocketEmitter: Sendable {
         let socket = self.socket
         if socket.pid != nil, !self.volatile, packet.ackId == nil {
             // Connection state recovery (as Node.js): through the adapter to the socket's own room, so that
-            // the packet gets an offset and is kept, even while the client is away for a moment.
-            if socket.connected, socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
+            // the packet gets an offset and is kept, even while the client is away for a moment. The adapter
+            // tells the socket's outgoing listeners, as for any broadcast.
             socket.namespace.adapter.broadcast(packet, options: BroadcastOptions(rooms: [socket.id], compress: self.compress))
             return
         }

@@ -188,6 +188,9 @@ def test_a_user_socket_lifecycle_as_the_page_sees_it(dev_server, page):
         user.sio.emit("message", "ping")
         nsp, to_id, args, date = page.wait_for("event_sent", lambda a: a[2][0] == "message-back")
         assert (nsp, to_id, args) == ("/", sid, ["message-back", "ping"]) and JS_DATE.match(date)
+        user.call("emit-all", "news", 7)  # a broadcast: event_sent for each recipient, as Node's adapter does
+        nsp, to_id, args, date = page.wait_for("event_sent", lambda a: a[2][0] == "news")
+        assert (nsp, to_id, args) == ("/", sid, ["news", 7]) and JS_DATE.match(date)
 
         user.call("leave", "red")
         nsp, room, left_id, date = page.wait_for("room_left", lambda a: a[1] == "red")
