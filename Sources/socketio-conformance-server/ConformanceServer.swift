@@ -107,6 +107,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("server-id"), help: "With --admin-ui: this node's serverId (the host name by default).")
     var serverId: String?
 
+    @Option(name: .customLong("bcrypt-hash"), help: "Print a bcrypt hash ($2b$, cost 10) of this password, for --admin-ui-auth, and exit.")
+    var bcryptHash: String?
+
     /// Whether the Admin UI is on.
     var adminUIEnabled: Bool { adminUI || adminUIAuth != nil }
 
@@ -115,6 +118,10 @@ struct ConformanceServer: AsyncParsableCommand {
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = quiet ? .warning : .info
             return handler
+        }
+        if let bcryptHash {
+            print(BCrypt.hash(bcryptHash, cost: 10))
+            return
         }
         let registry = PrometheusCollectorRegistry()
         if metrics {

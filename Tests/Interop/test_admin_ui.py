@@ -71,6 +71,16 @@ def test_a_password_hash_that_is_not_bcrypt_stops_the_server():
     assert out.returncode != 0 and "bcrypt hash" in out.stderr + out.stdout
 
 
+def test_hashes_made_by_the_swift_bcrypt_verify_with_pypi_bcrypt():
+    binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
+    for password in ["", "a", "pässwörd ☃", "x" * 72]:
+        out = subprocess.run([binary, "--bcrypt-hash", password], capture_output=True, text=True, timeout=60)
+        hashed = out.stdout.strip()
+        assert out.returncode == 0 and hashed.startswith("$2b$10$") and len(hashed) == 60, out
+        assert bcrypt.checkpw(password.encode(), hashed.encode())
+        assert not bcrypt.checkpw((password + "!").encode()[:72] if len(password) < 72 else b"y" * 72, hashed.encode())
+
+
 # --- development mode: every event ---------------------------------------------------------------
 
 
