@@ -157,7 +157,7 @@ def test_aggregated_events_count_connections_disconnections_packets_and_bytes(de
     assert seen[("bytesIn", None)] >= len('0/,') and seen[("bytesOut", None)] > 0
 
 
-def test_polling_clients_are_counted_until_they_upgrade(dev_server, page):
+def test_polling_clients_are_counted_until_they_leave(dev_server, page):
     page.wait_for("config")
     before = len(page.all("server_stats"))
     poller = Client(dev_server.url, ["polling"])
@@ -227,6 +227,9 @@ def test_a_transport_upgrade_is_reported(dev_server, page):
         client.upgrade()
         update = page.wait_for("socket_updated", lambda a: a[0].get("id") == client.sid)[0]
         assert update == {"id": client.sid, "nsp": "/", "transport": "websocket"}
+        later = len(page.all("server_stats"))
+        assert eventually(lambda: any(s[0]["pollingClientsCount"] == 0 for s in page.all("server_stats")[later:]),
+                          timeout=8), "an upgraded client is no longer counted as polling"
         page2 = AdminPage(dev_server.url, transports=["websocket"])
         try:
             (listed,) = page2.wait_for("all_sockets")
