@@ -256,14 +256,14 @@ public final class AdminUI: Sendable {
     static func serialize(id: String, nsp: String, handshake: JSONValue, rooms: Set<String>, data: JSONValue) -> JSONValue {
         let headers = handshake["headers"] ?? .object(JSONObject())
         let address = headers["cf-connecting-ip"] ?? headers["x-forwarded-for"] ?? handshake["address"] ?? .null
-        var handshakeObject = JSONObject()
-        for (key, value) in [
+        var time = handshake["time"] ?? .null
+        if let issued = handshake["issued"]?.intValue { time = .string(Self.jsDateString(milliseconds: Int64(issued))) }
+        let fields: [(String, JSONValue)] = [
             ("address", address), ("headers", headers), ("query", handshake["query"] ?? .object(JSONObject())),
-            ("issued", handshake["issued"] ?? .null), ("secure", handshake["secure"] ?? .null), ("time", handshake["time"] ?? .null),
+            ("issued", handshake["issued"] ?? .null), ("secure", handshake["secure"] ?? .null), ("time", time),
             ("url", handshake["url"] ?? .null), ("xdomain", handshake["xdomain"] ?? .null),
-        ] {
-            _ = handshakeObject.updateValue(value, forKey: key)
-        }
+        ]
+        let handshakeObject = JSONObject(fields)
         var object = JSONObject()
         _ = object.updateValue(.string(id), forKey: "id")
         if let clientId = data["_admin"]?["clientId"] { _ = object.updateValue(clientId, forKey: "clientId") }
@@ -288,15 +288,32 @@ public final class AdminUI: Sendable {
     static func now() -> JSONValue { .string(self.jsDate(Date())) }
 
     static func jsDate(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
-        let millis = Int(milliseconds - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let (parts, millis) = self.utc(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
             Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis
         )
+    }
+
+    /// A time as JavaScript's `Date.toString()` writes it in UTC (`Thu Jan 01 1970 00:00:00 GMT+0000
+    /// (Coordinated Universal Time)`): the handshake's `time`, as a Node.js server sends it.
+    static func jsDateString(milliseconds: Int64) -> String {
+        let (parts, _) = self.utc(milliseconds: milliseconds)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return String(
+            format: "%@ %@ %02d %04d %02d:%02d:%02d GMT+0000 (Coordinated Universal Time)",
+            days[Int(parts.tm_wday)], months[Int(parts.tm_mon)], Int(parts.tm_mday), Int(parts.tm_year) + 1900,
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec)
+        )
+    }
+
+    /// The UTC calendar fields and the milliseconds of a time in milliseconds since 1970.
+    private static func utc(milliseconds: Int64) -> (tm, Int) {
+        var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return (parts, Int(milliseconds - Int64(seconds) * 1000))
     }
 
     // MARK: Process

@@ -15,6 +15,9 @@ import eio_raw
 import fixture_server
 
 JS_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+# JavaScript's Date.toString(), as a Node.js server writes handshake.time (in UTC here)
+JS_DATE_STRING = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} \d\d \d{4} \d\d:\d\d:\d\d GMT\+0000 "
+                            r"\(Coordinated Universal Time\)$")
 ALL_FEATURES = ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT",
                 "AGGREGATED_EVENTS", "ALL_EVENTS"]
 WAIT = 6.0
@@ -123,6 +126,7 @@ def check_serialized_socket(socket: dict, sid: str, nsp: str, transport: str) ->
     assert socket["handshake"]["query"]["EIO"] == "4"
     assert isinstance(socket["handshake"]["issued"], int) and socket["handshake"]["secure"] is False
     assert socket["handshake"]["url"].startswith("/socket.io/")
+    assert JS_DATE_STRING.match(socket["handshake"]["time"]), socket["handshake"]["time"]
     assert "host" in socket["handshake"]["headers"]
     assert sid in socket["rooms"]
 

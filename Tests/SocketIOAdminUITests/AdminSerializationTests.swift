@@ -9,6 +9,7 @@ import Testing
     @Test func datesAreJavaScriptDateJSON() {
         #expect(AdminUI.jsDate(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(AdminUI.jsDate(Date(timeIntervalSince1970: 1_767_323_045.678_9)) == "2026-01-02T03:04:05.678Z")
+        #expect(AdminUI.jsDateString(milliseconds: 1_767_323_045_678) == "Fri Jan 02 2026 03:04:05 GMT+0000 (Coordinated Universal Time)")
     }
 
     @Test func aSocketIsSerializedAsTheOfficialServerDoes() throws {
@@ -28,6 +29,7 @@ import Testing
         let serialized = try #require(socket["handshake"]?.objectValue)
         #expect(Set(serialized.keys) == ["address", "headers", "query", "issued", "secure", "time", "url", "xdomain"], "no auth")
         #expect(serialized["address"] == "10.0.0.7", "x-forwarded-for wins over the peer address")
+        #expect(serialized["time"] == "Thu Jan 01 1970 00:00:01 GMT+0000 (Coordinated Universal Time)", "Date.toString() of issued")
     }
 
     @Test func sessionIdsAre16HexCharacters() {
