@@ -99,6 +99,11 @@ public final class AdminUI: Sendable {
                 let sessionId = Self.randomSessionId()
                 try? await store.saveSession(sessionId)
                 self.newSessions.withLockedValue { $0[socket.id] = sessionId }
+                // forgotten if the socket never connects (its client left during the check)
+                let socketId = socket.id
+                self.io.eventLoopGroup.any().scheduleTask(in: .seconds(60)) { [weak self] in
+                    _ = self?.newSessions.withLockedValue { $0.removeValue(forKey: socketId) }
+                }
                 return
             }
             throw ConnectionRefused("invalid credentials")
