@@ -8,6 +8,7 @@ import re
 import threading
 import time
 import types
+import uuid
 
 import socketio
 
@@ -42,7 +43,7 @@ class AdminPage:
     its auth, and records every event."""
 
     def __init__(self, url: str, auth: dict | None = None, namespace: str = "/admin",
-                 transports=("polling", "websocket")):
+                 transports=("polling", "websocket"), also_main: bool = False):
         self.namespace = namespace
         self.events: list[tuple[str, list]] = []
         self.errors: list = []
@@ -61,7 +62,10 @@ class AdminPage:
                 self.errors.append(data)
                 self.cond.notify_all()
 
-        self.sio.connect(url, namespaces=[namespace], auth=auth, transports=list(transports), wait_timeout=10)
+        # also_main: the page's connection also joins `/`, so that a round trip there (answered after every
+        # packet the page sent before it) can serve as a fence for actions that answer nothing
+        namespaces = [namespace, "/"] if also_main else [namespace]
+        self.sio.connect(url, namespaces=namespaces, auth=auth, transports=list(transports), wait_timeout=10)
 
     def all(self, event: str) -> list[list]:
         with self.cond:
@@ -84,6 +88,10 @@ class AdminPage:
     def act(self, event: str, *args) -> None:
         """One of the page's actions (emit, join, leave, _disconnect)."""
         self.sio.emit(event, tuple(args), namespace=self.namespace)
+
+    def round_trip(self) -> None:
+        """An echo on `/` over the page's connection (see also_main)."""
+        assert self.sio.call("echo", "fence", namespace="/", timeout=WAIT) == "fence"
 
     def close(self) -> None:
         try:
@@ -158,3 +166,13 @@ class UpgradingClient:
     def close(self) -> None:
         if self.ws is not None:
             self.ws.close()
+
+
+def page_fence(page: AdminPage, users) -> None:
+    """A `fence` event from the page to every socket of `/` (the page's broadcasts reach each client in the
+    order it sent them, across nodes too): once these users have it, whatever the page's earlier actions
+    sent them has arrived."""
+    token = uuid.uuid4().hex
+    page.act("emit", "/", None, "fence", token)
+    for user in users:
+        user.wait_for("fence", [token])

@@ -4,13 +4,12 @@ reused), every event with the official payload shapes after real connections, jo
 changes and disconnections, each action with each filter kind, read-only and production modes."""
 import os
 import subprocess
-import time
 
 import bcrypt
 import pytest
 
 from admin_ui_support import (ALL_FEATURES, JS_DATE, AdminPage, AdminServer, UpgradingClient,
-                              check_serialized_socket, refused)
+                              check_serialized_socket, page_fence, refused)
 from cluster_support import Client, eventually
 from conftest import HOST, free_port, swift_bin_dir
 
@@ -285,7 +284,7 @@ def test_emit_action(page, users, filter_kind):
     expected = {"none": [1, 1, 1], "room": [1, 0, 0], "socket id": [0, 1, 0]}[filter_kind]
     page.act("emit", "/", target, "from-admin", 1, {"two": 2})
     assert eventually(lambda: [len(u.received("from-admin")) for u in users] == expected)
-    time.sleep(0.3)
+    page_fence(page, users)
     assert [len(u.received("from-admin")) for u in users] == expected
     assert users[expected.index(1)].received("from-admin") == [[1, {"two": 2}]]
 
@@ -316,7 +315,7 @@ def test_disconnect_action(page, users, filter_kind, close):
     gone = {"none": [True, True, True], "room": [False, True, False], "socket id": [False, False, True]}[filter_kind]
     page.act("_disconnect", "/", close, target)
     assert eventually(lambda: [u.disconnected.is_set() for u in users] == gone)
-    time.sleep(0.3)
+    page_fence(page, [u for u, left in zip(users, gone) if not left])
     assert [u.disconnected.is_set() for u in users] == gone
     for user, left in zip(users, gone):
         if left:  # as Node.js: with close too, every socket of the client is disconnected by the server first
@@ -329,18 +328,21 @@ def test_disconnect_action(page, users, filter_kind, close):
 def test_readonly_refuses_every_action():
     server = AdminServer("--admin-ui", "--admin-ui-readonly")
     try:
-        page = AdminPage(server.url)
+        page = AdminPage(server.url, also_main=True)
         user = Client(server.url, ["websocket"])
         try:
             (config,) = page.wait_for("config")
             assert config == {"supportedFeatures": ["AGGREGATED_EVENTS", "ALL_EVENTS"]}
+            page.wait_for("all_sockets")  # the page's connection handler is done: its events run at once
             page.act("emit", "/", None, "from-admin", 1)
             page.act("join", "/", "blue", None)
             page.act("_disconnect", "/", True, None)
-            time.sleep(0.6)
-            assert user.received("from-admin") == []
+            # fence: the page's round trip on `/` is answered after the server handled the actions, and the
+            # user's own round trip (rooms) comes after anything they would have sent the user
+            page.round_trip()
             assert "blue" not in rooms(user)
-            assert not user.disconnected.is_set() and page.sio.connected
+            assert user.received("from-admin") == []
+            assert not user.disconnected.is_set()
         finally:
             user.close()
             page.close()
@@ -357,7 +359,7 @@ def test_production_mode_sends_statistics_only():
             assert config == {"supportedFeatures": ALL_FEATURES[:-1]}
             user = Client(server.url, ["websocket"])
             user.call("join", "red")
-            user.call("echo", "x")
+            assert "_admin" not in (user.call("get-data") or {}), "sockets are not watched in production"
             (stats,) = page.wait_for("server_stats", lambda a: any(n["name"] == "/" and n["socketsCount"] == 1
                                                                    for n in a[0]["namespaces"]))
             assert stats["serverId"] == "prod-1"
@@ -365,7 +367,10 @@ def test_production_mode_sends_statistics_only():
             page.act("emit", "/", None, "from-admin", "p")
             assert eventually(lambda: user.received("from-admin") == [["p"]])
             user.close()
-            time.sleep(0.3)
+            # statistics made after the socket left (its disconnection handled before them)
+            later = len(page.all("server_stats"))
+            assert eventually(lambda: any(all(n["socketsCount"] == 0 for n in stats["namespaces"] if n["name"] == "/")
+                                          for (stats,) in page.all("server_stats")[later:]), timeout=8)
             names = {name for name, _ in page.events}
             assert names <= {"config", "server_stats"}, names
         finally:

@@ -78,6 +78,9 @@ def test_the_page_connects_receives_the_protocol_and_acts(browser, server, page_
             wait_js(browser, f"received('socket_connected').some(a => a[0].id === {newcomer.sid!r})")
             browser.execute_script("window.admin.socket.emit('emit', '/', arguments[0], 'from-page', 'hello')", newcomer.sid)
             assert eventually(lambda: newcomer.received("from-page") == [["hello"]])
+            # fence: a later broadcast of the page reaches the other user after anything sent before it
+            browser.execute_script("window.admin.socket.emit('emit', '/', null, 'fence', 'after-hello')")
+            user.wait_for("fence", ["after-hello"])
             assert user.received("from-page") == []
         finally:
             newcomer.close()

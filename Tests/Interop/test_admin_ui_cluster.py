@@ -3,12 +3,11 @@ The page, connected to one node, sees both servers (two serverIds in server_stat
 cluster, and acts on sockets of the other node; a session made on one node is accepted by the other
 (sessions in Redis under the official key, socket.io-admin#<sessionId>)."""
 import socket
-import time
 
 import bcrypt
 import pytest
 
-from admin_ui_support import AdminPage, check_serialized_socket
+from admin_ui_support import AdminPage, check_serialized_socket, page_fence
 from cluster_support import Client, Node, Redis, eventually
 from conftest import HOST
 
@@ -73,7 +72,7 @@ def test_the_page_sees_both_servers_and_every_socket(cluster):
         page.act("_disconnect", "/", False, "far")
         assert eventually(lambda: late.disconnected.is_set())
         page.wait_for("socket_disconnected", lambda a: a[1:3] == [late.sid, "server namespace disconnect"])
-        time.sleep(0.3)
+        page_fence(page, [user_a, user_b])  # through Redis too, in order with the _disconnect before it
         assert not user_a.disconnected.is_set() and not user_b.disconnected.is_set()
     finally:
         page.close()
