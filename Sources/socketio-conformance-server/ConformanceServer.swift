@@ -117,6 +117,10 @@ struct ConformanceServer: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = quiet ? .warning : .info
+            // LOG_LEVEL=debug|trace|... overrides, for chasing a failure
+            if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) {
+                handler.logLevel = level
+            }
             return handler
         }
         if let bcryptHash {
