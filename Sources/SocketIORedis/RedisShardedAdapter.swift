@@ -80,18 +80,6 @@ public struct ShardedAdapterChannels: Sendable, Hashable {
 /// away, or the channel's slot moving between masters) does not reach that node. Create adapters with
 /// `RedisShardedAdapterFactory`.
 public final class RedisShardedAdapter: Adapter {
-    /// A broadcast with acks this node sent: where the other nodes' counts and acks go.
-    private struct AckRequest {
-        var clientCount: ClientCountAggregator
-        var ack: @Sendable ([JSONValue]) -> Void
-    }
-
-    private struct State {
-        var ackRequests: [String: AckRequest] = [:]
-        /// Rooms with a channel of their own → local members.
-        var roomMembers: [String: Int] = [:]
-    }
-
     /// The namespace.
     public unowned let namespace: Namespace
     /// This node's id in the cluster (16 hex digits, like `ClusterAdapter`'s).
@@ -101,18 +89,53 @@ public final class RedisShardedAdapter: Adapter {
     /// The rooms and local sockets.
     public let local: InMemoryAdapter
     private let factory: RedisShardedAdapterFactory
-    private let requests = PendingRequests()
-    private let state = NIOLockedValueBox(State())
+    private let core: ClusterAdapterCore
+    private let transport: Transport
+    /// Rooms with a channel of their own → local members.
+    private let roomMembers = NIOLockedValueBox<[String: Int]>([:])
     private var driver: any PubSubDriver { self.factory.driver }
     private var options: RedisShardedAdapterOptions { self.factory.options }
     private var logger: Logger { self.factory.logger }
 
+    /// Sharded Pub/Sub for the core: everything to the namespace channel, responses to the requester's.
+    private struct Transport: ClusterTransport {
+        let driver: any PubSubDriver
+        let channels: ShardedAdapterChannels
+        let uid: String
+        let logger: Logger
+
+        var eventLoop: EventLoop { self.driver.eventLoop }
+        func publish(_ type: ClusterMessageType, _ data: JSONValue) { self.publish(type, data, to: self.channels.main) }
+        func publishResponse(to requester: String, _ type: ClusterMessageType, _ data: JSONValue) {
+            self.publish(type, data, to: self.channels.response(requester))
+        }
+        func serverCount() -> EventLoopFuture<Int> { self.driver.numberOfSubscribers(self.channels.main) }
+
+        func publish(_ type: ClusterMessageType, _ data: JSONValue, to channel: String) {
+            let message = ClusterAdapterMessage.encode(type: type, data: data, uid: self.uid, namespace: self.channels.namespace)
+            self.driver.publish(channel, message).whenFailure { error in
+                // The bus is away (the driver logs the outage and reconnects): cross-node delivery is lost meanwhile.
+                self.logger.trace("publish failed", metadata: ["redis.channel": "\(channel)", "error": "\(error)"])
+            }
+        }
+    }
+
     init(namespace: Namespace, factory: RedisShardedAdapterFactory) {
         self.namespace = namespace
         self.factory = factory
-        self.uid = ClusterAdapterMessage.randomId()
+        let uid = ClusterAdapterMessage.randomId()
+        self.uid = uid
         self.channels = ShardedAdapterChannels(prefix: factory.options.channelPrefix, namespace: namespace.name)
         self.local = InMemoryAdapter(namespace: namespace)
+        self.transport = Transport(driver: factory.driver, channels: self.channels, uid: uid, logger: factory.logger)
+        self.core = ClusterAdapterCore(
+            namespace: namespace,
+            uid: uid,
+            local: self.local,
+            transport: self.transport,
+            requestsTimeout: factory.options.requestsTimeout,
+            logger: factory.logger
+        )
     }
 
     // MARK: Rooms (local, with a channel per room in the dynamic modes)
@@ -121,11 +144,11 @@ public final class RedisShardedAdapter: Adapter {
         let before = self.local.socketRooms(id) ?? []
         self.local.addAll(id, rooms: rooms)
         guard self.options.subscriptionMode != .static else { return }
-        self.state.withLockedValue { state in
-            for room in rooms.subtracting(before) where state.roomMembers[room] != nil || self.hasOwnChannel(room, joiningSocket: id) {
-                state.roomMembers[room, default: 0] += 1
+        self.roomMembers.withLockedValue { roomMembers in
+            for room in rooms.subtracting(before) where roomMembers[room] != nil || self.hasOwnChannel(room, joiningSocket: id) {
+                roomMembers[room, default: 0] += 1
                 // Subscribed under the lock, so that a room emptied and filled again concurrently ends subscribed.
-                if state.roomMembers[room] == 1 { self.factory.subscribe(self.channels.room(room), for: self) }
+                if roomMembers[room] == 1 { self.factory.subscribe(self.channels.room(room), for: self) }
             }
         }
     }
@@ -144,13 +167,13 @@ public final class RedisShardedAdapter: Adapter {
 
     private func roomsLeft(_ rooms: Set<String>) {
         guard self.options.subscriptionMode != .static else { return }
-        self.state.withLockedValue { state in
+        self.roomMembers.withLockedValue { roomMembers in
             for room in rooms {
-                guard let members = state.roomMembers[room] else { continue }
+                guard let members = roomMembers[room] else { continue }
                 if members > 1 {
-                    state.roomMembers[room] = members - 1
+                    roomMembers[room] = members - 1
                 } else {
-                    state.roomMembers[room] = nil
+                    roomMembers[room] = nil
                     self.factory.unsubscribe(self.channels.room(room))
                 }
             }
@@ -171,7 +194,7 @@ public final class RedisShardedAdapter: Adapter {
     public var rooms: [String: Set<String>] { self.local.rooms }
 
     /// The rooms that have a channel of their own here, with their local member counts.
-    public var roomChannels: [String: Int] { self.state.withLockedValue { $0.roomMembers } }
+    public var roomChannels: [String: Int] { self.roomMembers.withLockedValue { $0 } }
 
     // MARK: Broadcasting
 
@@ -179,7 +202,7 @@ public final class RedisShardedAdapter: Adapter {
         var packet = packet
         packet.namespace = self.namespace.name
         if !options.local {
-            self.publish(.broadcast, ClusterAdapterMessage.broadcastData(packet: packet, options: options), to: self.channel(forBroadcastTo: options.rooms))
+            self.transport.publish(.broadcast, ClusterAdapterMessage.broadcastData(packet: packet, options: options), to: self.channel(forBroadcastTo: options.rooms))
         }
         self.local.broadcast(packet, options: options)
     }
@@ -195,102 +218,24 @@ public final class RedisShardedAdapter: Adapter {
         clientCount: @escaping @Sendable (Int) -> Void,
         ack: @escaping @Sendable ([JSONValue]) -> Void
     ) {
-        var packet = packet
-        packet.namespace = self.namespace.name
-        packet.ackId = nil
-        let aggregator = ClientCountAggregator(report: clientCount)
-        if options.local {
-            aggregator.expectNodes(1)
-        } else {
-            let requestId = ClusterAdapterMessage.randomId()
-            self.state.withLockedValue { $0.ackRequests[requestId] = AckRequest(clientCount: aggregator, ack: ack) }
-            // Always the namespace channel: every node reports a count, room members or not.
-            self.publish(.broadcast, ClusterAdapterMessage.broadcastData(packet: packet, options: options, requestId: requestId), to: self.channels.main)
-            self.serverCount().whenComplete { result in aggregator.expectNodes(max(1, (try? result.get()) ?? 1)) }
-            let timeout = options.timeout ?? self.options.requestsTimeout
-            self.driver.eventLoop.scheduleTask(in: timeout) { [weak self] in
-                _ = self?.state.withLockedValue { $0.ackRequests.removeValue(forKey: requestId) }
-            }
-        }
-        self.local.broadcastWithAck(packet, options: options, clientCount: { aggregator.add($0) }, ack: ack)
+        // Always the namespace channel: every node reports a count, room members or not.
+        self.core.broadcastWithAck(packet, options: options, clientCount: clientCount, ack: ack)
     }
 
     /// The number of nodes: the subscribers of the namespace channel (`PUBSUB SHARDNUMSUB`).
-    public func serverCount() -> EventLoopFuture<Int> {
-        self.driver.numberOfSubscribers(self.channels.main)
-    }
+    public func serverCount() -> EventLoopFuture<Int> { self.transport.serverCount() }
 
-    // MARK: Queries
+    // MARK: Queries and acting on sockets everywhere
 
     public func sockets(in rooms: Set<String>) async throws -> Set<String> {
         Set(try await self.fetchSockets(BroadcastOptions(rooms: rooms)).map(\.id))
     }
-
-    public func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] {
-        var result = try await self.local.fetchSockets(options)
-        guard !options.local else { return result }
-        let remote = try await self.request(
-            .fetchSockets,
-            expectedTag: ClusterMessageType.fetchSocketsResponse,
-            timeout: options.timeout ?? self.options.requestsTimeout,
-            what: "fetchSockets response"
-        ) { requestId in ClusterAdapterMessage.fetchSocketsData(options: options, requestId: requestId) }
-        result.append(contentsOf: remote.compactMap { RedisAdapterMessage.remoteSocket(from: $0, namespace: self.namespace) })
-        return result
-    }
-
-    // MARK: Acting on sockets everywhere
-
-    public func addSockets(_ options: BroadcastOptions, rooms: Set<String>) {
-        if !options.local { self.publish(.socketsJoin, ClusterAdapterMessage.roomsData(options: options, rooms: rooms), to: self.channels.main) }
-        self.local.addSockets(options, rooms: rooms)
-    }
-
-    public func delSockets(_ options: BroadcastOptions, rooms: Set<String>) {
-        if !options.local { self.publish(.socketsLeave, ClusterAdapterMessage.roomsData(options: options, rooms: rooms), to: self.channels.main) }
-        self.local.delSockets(options, rooms: rooms)
-    }
-
-    public func disconnectSockets(_ options: BroadcastOptions, close: Bool) {
-        if !options.local { self.publish(.disconnectSockets, ClusterAdapterMessage.disconnectData(options: options, close: close), to: self.channels.main) }
-        self.local.disconnectSockets(options, close: close)
-    }
-
+    public func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] { try await self.core.fetchSockets(options) }
+    public func addSockets(_ options: BroadcastOptions, rooms: Set<String>) { self.core.addSockets(options, rooms: rooms) }
+    public func delSockets(_ options: BroadcastOptions, rooms: Set<String>) { self.core.delSockets(options, rooms: rooms) }
+    public func disconnectSockets(_ options: BroadcastOptions, close: Bool) { self.core.disconnectSockets(options, close: close) }
     public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmountMilliseconds?) async throws -> [JSONValue] {
-        guard let timeout else {
-            self.publish(.serverSideEmit, ClusterAdapterMessage.serverSideEmitData(arguments: arguments, requestId: nil), to: self.channels.main)
-            return []
-        }
-        return try await self.request(
-            .serverSideEmit,
-            expectedTag: ClusterMessageType.serverSideEmitResponse,
-            timeout: .milliseconds(timeout),
-            what: "serverSideEmit acknowledgements"
-        ) { requestId in ClusterAdapterMessage.serverSideEmitData(arguments: arguments, requestId: requestId) }
-    }
-
-    /// Publishes a request on the namespace channel and gathers one answer from every other node.
-    private func request(
-        _ type: ClusterMessageType,
-        expectedTag: ClusterMessageType,
-        timeout: TimeAmount,
-        what: String,
-        data: (String) -> JSONValue
-    ) async throws -> [JSONValue] {
-        let servers: Int
-        do {
-            servers = try await self.serverCount().get()
-        } catch let error as RedisError where error == .notConnected {
-            // Redis is away: answer with this node's part rather than fail local work.
-            self.logger.debug("Redis unavailable; answering \(what) from this node only", metadata: ["sio.nsp": "\(self.namespace.name)"])
-            return []
-        }
-        let expected = servers - 1
-        guard expected > 0 else { return [] }
-        let requestId = ClusterAdapterMessage.randomId()
-        let answers = self.requests.start(id: requestId, tag: expectedTag.rawValue, expected: expected, timeout: timeout, on: self.driver.eventLoop, what: what)
-        self.publish(type, data(requestId), to: self.channels.main)
-        return try await answers.get()
+        try await self.core.serverSideEmit(arguments, timeout: timeout)
     }
 
     // MARK: Connection state recovery (this node only)
@@ -316,95 +261,9 @@ public final class RedisShardedAdapter: Adapter {
         }
         guard message.uid != self.uid else { return }
         if channel == self.channels.response(self.uid) {
-            self.onResponse(message)
+            self.core.onResponse(message)
         } else {
-            self.onMessage(message)
-        }
-    }
-
-    private func onMessage(_ message: ClusterAdapterMessage.Decoded) {
-        let data = message.data
-        switch message.type {
-        case .broadcast:
-            guard var packet = RedisAdapterMessage.packet(from: data["packet"]) else { return }
-            packet.namespace = self.namespace.name
-            let options = RedisAdapterMessage.options(from: data["opts"])
-            guard let requestId = data["requestId"]?.stringValue else {
-                self.local.broadcast(packet, options: options)
-                return
-            }
-            guard let requester = message.uid else { return }
-            self.local.broadcastWithAck(
-                packet,
-                options: options,
-                clientCount: { count in
-                    self.publishResponse(to: requester, .broadcastClientCount, ClusterAdapterMessage.clientCountData(requestId: requestId, clientCount: count))
-                },
-                ack: { arguments in
-                    self.publishResponse(to: requester, .broadcastAck, ClusterAdapterMessage.answerData(requestId: requestId, packet: arguments.first))
-                }
-            )
-        case .socketsJoin:
-            self.local.addSockets(RedisAdapterMessage.options(from: data["opts"]), rooms: Set(RedisAdapterMessage.strings(data["rooms"])))
-        case .socketsLeave:
-            self.local.delSockets(RedisAdapterMessage.options(from: data["opts"]), rooms: Set(RedisAdapterMessage.strings(data["rooms"])))
-        case .disconnectSockets:
-            self.local.disconnectSockets(RedisAdapterMessage.options(from: data["opts"]), close: data["close"]?.boolValue ?? false)
-        case .fetchSockets:
-            guard let requester = message.uid, let requestId = data["requestId"]?.stringValue else { return }
-            let sockets = self.local.targets(RedisAdapterMessage.options(from: data["opts"])).map(RedisAdapterMessage.socketObject)
-            self.publishResponse(to: requester, .fetchSocketsResponse, ClusterAdapterMessage.fetchSocketsResponseData(requestId: requestId, sockets: sockets))
-        case .serverSideEmit:
-            let arguments = data["packet"]?.arrayValue ?? []
-            guard let requestId = data["requestId"]?.stringValue, let requester = message.uid else {
-                self.namespace.receiveServerSideEmit(arguments, ack: nil)
-                return
-            }
-            let called = NIOLockedValueBox(false)
-            self.namespace.receiveServerSideEmit(arguments) { answer in
-                // Only the first call and its first argument cross, as in the Node.js adapter.
-                guard called.withLockedValue({ called in defer { called = true }; return !called }) else { return }
-                self.publishResponse(to: requester, .serverSideEmitResponse, ClusterAdapterMessage.answerData(requestId: requestId, packet: answer.first))
-            }
-        case .broadcastClientCount, .broadcastAck, .fetchSocketsResponse, .serverSideEmitResponse:
-            // A response that arrived on a shared channel: handled like one on ours (as ClusterAdapter does).
-            self.onResponse(message)
-        default:
-            // Heartbeats and ADAPTER_CLOSE belong to the heartbeat adapters; nothing to do here.
-            break
-        }
-    }
-
-    private func onResponse(_ message: ClusterAdapterMessage.Decoded) {
-        guard let requestId = message.data["requestId"]?.stringValue else { return }
-        switch message.type {
-        case .broadcastClientCount:
-            let request = self.state.withLockedValue { $0.ackRequests[requestId] }
-            request?.clientCount.add(message.data["clientCount"]?.intValue ?? 0)
-        case .broadcastAck:
-            let request = self.state.withLockedValue { $0.ackRequests[requestId] }
-            request?.ack(message.data["packet"].map { [$0] } ?? [])
-        case .fetchSocketsResponse, .serverSideEmitResponse:
-            self.requests.answer(id: requestId) { tag in
-                guard tag == message.type.rawValue else { return [] }
-                return message.type == .fetchSocketsResponse ? message.data["sockets"]?.arrayValue ?? [] : [message.data["packet"] ?? .null]
-            }
-        default:
-            break
-        }
-    }
-
-    // MARK: Publishing
-
-    private func publishResponse(to requester: String, _ type: ClusterMessageType, _ data: JSONValue) {
-        self.publish(type, data, to: self.channels.response(requester))
-    }
-
-    private func publish(_ type: ClusterMessageType, _ data: JSONValue, to channel: String) {
-        let message = ClusterAdapterMessage.encode(type: type, data: data, uid: self.uid, namespace: self.namespace.name)
-        self.driver.publish(channel, message).whenFailure { error in
-            // The bus is away (the driver logs the outage and reconnects): cross-node delivery is lost meanwhile.
-            self.logger.trace("publish failed", metadata: ["redis.channel": "\(channel)", "error": "\(error)"])
+            self.core.onMessage(message)
         }
     }
 }

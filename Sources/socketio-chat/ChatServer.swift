@@ -32,6 +32,9 @@ struct ChatServer: AsyncParsableCommand {
     @Option(help: "Share rooms and broadcasts with other nodes through this Redis (redis://host:port/db).")
     var redis: String?
 
+    @Option(name: .customLong("redis-streams"), help: "Share rooms and broadcasts through Redis Streams (redis://host:port/db): nothing lost while Redis restarts, sessions recoverable on any node.")
+    var redisStreams: String?
+
     @Option(name: .customLong("public"), help: "Serve the pages from this folder instead of the built-in ones (for editing them live).")
     var publicFolder: String?
 
@@ -74,10 +77,18 @@ struct ChatServer: AsyncParsableCommand {
             redisFactory = factory
             logger.info("joining the cluster through Redis", metadata: ["redis.url": "\(redis)"])
         }
+        var streamsFactory: RedisStreamsAdapterFactory? = nil
+        if let redisStreams {
+            let factory = try RedisStreamsAdapterFactory(url: redisStreams, logger: Logger(label: "socket.io.redis"))
+            configuration.adapter = factory.adapter
+            streamsFactory = factory
+            logger.info("joining the cluster through Redis Streams", metadata: ["redis.url": "\(redisStreams)"])
+        }
 
         let io = SocketIOServer(configuration: configuration, logger: Logger(label: "socket.io"))
         ChatApp(io: io, adminToken: adminToken).install()
         try await redisFactory?.waitUntilConnected()
+        try await streamsFactory?.waitUntilReady()
 
         let files = StaticFiles(root: folder)
         let application: HTTPRequestHandler = { request in

@@ -89,6 +89,9 @@ struct ConformanceServer: AsyncParsableCommand {
     @Option(name: .customLong("redis-sharded"), help: "Join a cluster through a Redis Cluster's sharded Pub/Sub (redis://host:port of any one node).")
     var redisSharded: String?
 
+    @Option(name: .customLong("redis-streams"), help: "Join a cluster through Redis Streams (redis://host:port/db), like Node.js's @socket.io/redis-streams-adapter.")
+    var redisStreams: String?
+
     @Option(name: .customLong("redis-emit"), help: "With --redis: publish one emitter operation (JSON, see RedisEmitter.run(script:)) and exit.")
     var redisEmit: String?
 
@@ -144,6 +147,8 @@ struct ConformanceServer: AsyncParsableCommand {
         if let redisAdapter { makeAdapter = redisAdapter.adapter }
         let shardedAdapter = try redisSharded.map { try RedisShardedAdapterFactory(clusterURL: $0) }
         if let shardedAdapter { makeAdapter = shardedAdapter.adapter }
+        let streamsAdapter = try redisStreams.map { try RedisStreamsAdapterFactory(url: $0) }
+        if let streamsAdapter { makeAdapter = streamsAdapter.adapter }
         if webSocketEcho {
             try await runWebSocketEchoServer(host: host, port: port)
             return
@@ -189,6 +194,7 @@ struct ConformanceServer: AsyncParsableCommand {
             }
             try await redisAdapter?.waitUntilConnected()
             try await shardedAdapter?.waitUntilReady()
+            try await streamsAdapter?.waitUntilReady()
             engineServer = io.engine
             let serveMetrics = metrics
             application = io.httpHandler { request in

@@ -7,6 +7,10 @@ import SocketIOServer
 enum SocketIOFixture {
     /// Installs the fixture; `tokenAdminNamespace: false` leaves `/admin` to the Admin UI.
     static func install(on io: SocketIOServer, tokenAdminNamespace: Bool = true) throws {
+        // Other nodes' serverSideEmit: answered with ["pong", arguments after the event name...].
+        io.of("/").onServerSideEmit { arguments, ack in
+            ack?([.array([.string("pong")] + arguments.dropFirst())])
+        }
         io.on(.connection) { socket in
             socket.emit("auth", socket.handshake.auth)
             installMainEvents(socket, io: io)
@@ -148,6 +152,16 @@ enum SocketIOFixture {
                 ack?(["ok": true, "args": .array(answer)])
             } catch {
                 ack?(["ok": false, "error": "timeout"])
+            }
+        }
+        socket.on("server-side-emit") { (args: [JSONValue], ack: SocketAck?) async in
+            // [arguments, timeout ms]: serverSideEmit to the other nodes, answered with their answers.
+            let arguments = args.first?.arrayValue ?? []
+            let timeout = TimeAmount.milliseconds(Int64(args.count > 1 ? args[1].intValue ?? 2000 : 2000))
+            do {
+                ack?(["ok": true, "answers": .array(try await io.serverSideEmit(arguments, timeout: timeout))])
+            } catch {
+                ack?(["ok": false, "error": .string("\(error)")])
             }
         }
         socket.on("room-ack") { (args: [JSONValue], ack: SocketAck?) async in
