@@ -321,7 +321,9 @@ public final class RedisStreamsAdapter: Adapter {
                       let message = try? RedisStreamsMessage.decode(entry),
                       var packet = RedisAdapterMessage.packet(from: message.data["packet"]) else { continue }
                 let options = RedisAdapterMessage.options(from: message.data["opts"])
-                guard Self.reaches(options, rooms: session.rooms), case .array(var arguments) = packet.data else { continue }
+                // Volatile packets and packets with an ack are not replayed (Node.js 0.3.1 replays volatile ones).
+                guard !options.volatile, packet.ackId == nil, Self.reaches(options, rooms: session.rooms),
+                      case .array(var arguments) = packet.data else { continue }
                 arguments.append(.string(entry.id))
                 packet = SocketPacket(type: .event, namespace: self.namespace.name, data: .array(arguments))
                 missed.append(EncodedMessages(packet, compress: options.compress))

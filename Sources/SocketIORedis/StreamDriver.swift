@@ -82,6 +82,8 @@ public final class RedisStreamsDriver: StreamDriver {
     private let appends = NIOLockedValueBox(AppendState())
     private let readers = NIOLockedValueBox<[String: RedisClient]>([:])
     private let stopped = NIOLockedValueBox(false)
+    /// The streams whose first `XREAD` was sent (entries appended from then on are read).
+    private let reading = NIOLockedValueBox<Set<String>>([])
 
     /// Connects (in the background) to the Redis at `configuration`.
     public init(
@@ -119,6 +121,12 @@ public final class RedisStreamsDriver: StreamDriver {
         try await self.commands.waitUntilConnected(timeout: timeout)
         try await self.subscriber.waitUntilConnected(timeout: timeout)
         for reader in self.readers.withLockedValue({ Array($0.values) }) { try await reader.waitUntilConnected(timeout: timeout) }
+        // Every reader has its first XREAD on the wire: what is appended from now on reaches this node.
+        let deadline = NIODeadline.now() + timeout
+        while Set(self.readers.withLockedValue { $0.keys }).subtracting(self.reading.withLockedValue { $0 }).count > 0 {
+            guard NIODeadline.now() < deadline else { throw RedisError.notConnected }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     public func shutdown() async {
@@ -232,7 +240,9 @@ public final class RedisStreamsDriver: StreamDriver {
             Task { await reader.shutdown() }
             return
         }
-        self.read(stream, from: "$", on: reader, failures: 0, handler: handler)
+        reader.whenConnected(timeout: .seconds(1)).whenComplete { _ in
+            self.read(stream, from: "$", on: reader, failures: 0, handler: handler)
+        }
     }
 
     /// `XREAD COUNT <readCount> BLOCK <ms> STREAMS <stream> <last id>`.
@@ -242,6 +252,7 @@ public final class RedisStreamsDriver: StreamDriver {
 
     private func read(_ stream: String, from lastId: String, on reader: RedisClient, failures: Int, handler: @escaping @Sendable (StreamEntry) -> Void) {
         guard !self.stopped.withLockedValue({ $0 }) else { return }
+        if reader.isConnected { _ = self.reading.withLockedValue { $0.insert(stream) } }
         reader.send(Self.xread(stream: stream, after: lastId, count: self.readCount, block: self.blockTime)).whenComplete { result in
             switch result {
             case .success(let reply):
