@@ -218,6 +218,7 @@ def test_a_redis_restart_loses_no_broadcast():
 
         assert eventually(lambda: all(len(set(numbers(c))) == total for c in clients), timeout=40, interval=0.2), \
             [len(set(numbers(c))) for c in clients]
+        assert any("Redis connection lost" in line for line in cluster.nodes[0].lines), "the outage was seen"
         for client in clients:
             got = numbers(client)
             first_seen = list(dict.fromkeys(got))
