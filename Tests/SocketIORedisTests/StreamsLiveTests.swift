@@ -6,7 +6,7 @@ import Testing
 
 /// The Redis Streams driver on a real redis-server: the bounded, in-order append buffer through an outage,
 /// the reader resuming from its last id, sessions with expiry.
-@Suite(.serialized) struct StreamsLiveTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct StreamsLiveTests {  // a live redis-server: a hang fails, never stalls
     func fields(_ n: Int) -> [(name: String, value: ByteBuffer)] { [("n", ByteBuffer(string: String(n)))] }
 
     @Test func appendsWaitInOrderWhileRedisIsAwayWithinTheBound() async throws {
