@@ -73,18 +73,18 @@ def measure(name: str, flag: str, url: str, samples: int, count: int) -> dict:
         receiver = Receiver(nodes[1].url)
         time.sleep(0.5)
         # warm-up, and a check that the path works
-        sender.emit("emit-all", ["m", -1])
+        sender.emit("emit-all", ("m", -1))
         assert receiver.wait_for(1, 10), f"{name}: nothing crosses"
         latencies = []
         for n in range(samples):
             sent = time.perf_counter()
-            sender.emit("emit-all", ["m", n])
+            sender.emit("emit-all", ("m", n))
             assert receiver.wait_for(n + 2, 10), f"{name}: broadcast {n} lost"
             latencies.append(receiver.times[n] - sent)
         base = samples + 1
         start = time.perf_counter()
         for n in range(count):
-            sender.emit("emit-all", ["m", base + n])
+            sender.emit("emit-all", ("m", base + n))
         complete = receiver.wait_for(base + count, 60)
         end = max(receiver.times.values())
         received = len(receiver.times) - base
