@@ -63,6 +63,9 @@ public final class RedisStreamsDriver: StreamDriver {
         var pumping = false
         var refused = 0
         var shutdown = false
+        /// After a transient failure, one append at a time until one goes through (so that a Redis that
+        /// finishes loading in the middle of a pipelined batch cannot take a later entry before an earlier).
+        var probing = false
     }
 
     /// The connection for commands.
@@ -178,7 +181,7 @@ public final class RedisStreamsDriver: StreamDriver {
                 state.pumping = false
                 return []
             }
-            return Array(state.queue.prefix(256))
+            return Array(state.queue.prefix(state.probing ? 1 : 256))
         }
         guard !batch.isEmpty else { return }
         let replies = batch.map { append in
@@ -192,7 +195,7 @@ public final class RedisStreamsDriver: StreamDriver {
                 case .success(let reply):
                     if let id = reply.string { append.promise.succeed(id) } else { append.promise.fail(RedisError.unexpectedReply("XADD answered \(reply)")) }
                     done += 1
-                case .failure(let error as RedisError) where error == .notConnected || error == .connectionClosed || error == .tooManyPendingCommands:
+                case .failure(let error as RedisError) where Self.isTransient(error):
                     connectionLost = true
                 case .failure(let error):
                     // Refused by Redis (not a connection problem): writing it again would not help.
@@ -205,6 +208,7 @@ public final class RedisStreamsDriver: StreamDriver {
             }
             let recovered = self.appends.withLockedValue { state -> Bool in
                 state.queue.removeFirst(min(done, state.queue.count))
+                state.probing = connectionLost
                 defer { if !connectionLost { state.refused = 0 } }
                 return state.refused > 0 && !connectionLost
             }
@@ -215,6 +219,14 @@ public final class RedisStreamsDriver: StreamDriver {
                 self.commands.whenConnected(timeout: .seconds(1)).whenComplete { _ in self.pump() }
             }
         }
+    }
+
+    /// Errors after which an append is written again: no connection, or a Redis that cannot take writes for
+    /// a moment (`LOADING` its data after a restart, `BUSY`, `TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`).
+    static func isTransient(_ error: RedisError) -> Bool {
+        if error == .notConnected || error == .connectionClosed || error == .tooManyPendingCommands { return true }
+        guard let message = error.serverMessage else { return false }
+        return ["LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"].contains { message.hasPrefix($0) }
     }
 
     /// `XADD <stream> MAXLEN ~ <maxLength> * <field> <value> ...`.

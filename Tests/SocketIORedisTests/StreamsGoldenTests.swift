@@ -88,6 +88,14 @@ import Testing
         #expect(RedisStreamsMessage.nextId("1700000000000-12") == "1700000000000-13")
     }
 
+    @Test func appendsAreWrittenAgainAfterTransientErrorsOnly() {
+        #expect(RedisStreamsDriver.isTransient(.notConnected) && RedisStreamsDriver.isTransient(.connectionClosed))
+        // a Redis restarted with its data answers LOADING until it has read it
+        #expect(RedisStreamsDriver.isTransient(.server("LOADING Redis is loading the dataset in memory")))
+        #expect(!RedisStreamsDriver.isTransient(.server("OOM command not allowed when used memory > 'maxmemory'.")))
+        #expect(!RedisStreamsDriver.isTransient(.server("WRONGTYPE Operation against a key holding the wrong kind of value")))
+    }
+
     @Test func xreadRepliesParse() throws {
         var parser = RESPParser()
         var bytes = ByteBuffer(string: "*1\r\n*2\r\n$9\r\nsocket.io\r\n*1\r\n*2\r\n$15\r\n1700000000000-0\r\n*4\r\n$3\r\nuid\r\n$1\r\nu\r\n$3\r\nnsp\r\n$1\r\n/\r\n")
