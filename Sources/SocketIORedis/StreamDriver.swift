@@ -195,7 +195,7 @@ public final class RedisStreamsDriver: StreamDriver {
                 case .success(let reply):
                     if let id = reply.string { append.promise.succeed(id) } else { append.promise.fail(RedisError.unexpectedReply("XADD answered \(reply)")) }
                     done += 1
-                case .failure(let error as RedisError) where Self.isTransient(error):
+                case .failure(let error) where Self.isTransient(error):
                     connectionLost = true
                 case .failure(let error):
                     // Refused by Redis (not a connection problem): writing it again would not help.
@@ -221,9 +221,11 @@ public final class RedisStreamsDriver: StreamDriver {
         }
     }
 
-    /// Errors after which an append is written again: no connection, or a Redis that cannot take writes for
-    /// a moment (`LOADING` its data after a restart, `BUSY`, `TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`).
-    static func isTransient(_ error: RedisError) -> Bool {
+    /// Errors after which an append is written again: no connection (or an I/O error of the connection,
+    /// such as a reset when Redis is killed), or a Redis that cannot take writes for a moment (`LOADING` its
+    /// data after a restart, `BUSY`, `TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`).
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let error = error as? RedisError else { return true }
         if error == .notConnected || error == .connectionClosed || error == .tooManyPendingCommands { return true }
         guard let message = error.serverMessage else { return false }
         return ["LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"].contains { message.hasPrefix($0) }

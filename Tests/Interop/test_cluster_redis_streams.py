@@ -217,7 +217,7 @@ def test_a_redis_restart_loses_no_broadcast():
             return [args[0] for args in client.received("seq")]
 
         assert eventually(lambda: all(len(set(numbers(c))) == total for c in clients), timeout=40, interval=0.2), \
-            [len(set(numbers(c))) for c in clients]
+            [sorted(set(range(total)) - set(numbers(c))) for c in clients] + ["\n".join(cluster.nodes[0].log())]
         assert any("Redis connection lost" in line for line in cluster.nodes[0].lines), "the outage was seen"
         for client in clients:
             got = numbers(client)
