@@ -46,7 +46,9 @@ import Testing
     }
 
     @Test func pingTimeoutWhileAGETIsPendingEndsThatGET() async throws {
-        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100))) { server in
+        // The second GET must be pending when the timeout fires: a timeout of 100 ms lost that race on a
+        // loaded machine (the GET came after the session had ended); 2 s leaves room, and costs 2 s.
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .seconds(2))) { server in
             let connection = try await server.connect()
             let (sid, _, _) = try await server.handshake(on: connection)
             let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
