@@ -144,6 +144,8 @@ let package = Package(
                 "SocketIOServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "SocketIORedis",
+                "SocketIOAdminUI",
+                "SocketIOAdminUIRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -224,7 +224,14 @@ public final class AdminUI: Sendable {
         let admin = self.namespace
         let id = JSONValue.string(socket.id)
         let tag = SocketTag(clientId: String(socket.conn.id.prefix(12)))
+        let earlier = Self.withoutAdmin(socket.data).objectValue ?? JSONObject()  // from a middleware or a recovery
         tag.set(transport: socket.conn.transportName, on: socket)
+        // Node.js's proxy takes over each key set before the connection: one update per key, before socket_connected
+        var announced = JSONObject()
+        for (key, value) in earlier {
+            announced[key] = value
+            admin.emit("socket_updated", ["id": id, "nsp": name, "data": .object(announced)])
+        }
         socket.onTransportUpgrade {
             tag.set(transport: .websocket, on: socket)
             admin.emit("socket_updated", ["id": id, "nsp": name, "transport": "websocket"])

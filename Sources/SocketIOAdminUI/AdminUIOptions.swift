@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// The options of `AdminUI.instrument` (those of `@socket.io/admin-ui`'s `instrument`).
@@ -9,6 +10,16 @@ public struct AdminUIOptions: Sendable {
         /// The page sends `{username, password}` in the CONNECT auth; `passwordHash` is a bcrypt hash of the
         /// password (`$2a$`/`$2b$`/`$2y$`, as `bcrypt.hashSync(password, 10)` or `htpasswd -nbBC 10` make it).
         case basic(username: String, passwordHash: String)
+
+        /// Basic authentication from an htpasswd line, `USER:BCRYPT_HASH` (as `htpasswd -nbB USER PASSWORD`
+        /// prints it). Throws `AdminUIError.invalidPasswordHash` when there is no `:` or the hash is not bcrypt.
+        public init(htpasswdEntry entry: String) throws(AdminUIError) {
+            let line = entry.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw .invalidHtpasswdEntry }
+            let hash = String(line[line.index(after: colon)...])
+            guard BCrypt.cost(of: hash) != nil else { throw .invalidPasswordHash }
+            self = .basic(username: String(line[..<colon]), passwordHash: hash)
+        }
     }
 
     /// How much the page is told.
@@ -61,4 +72,7 @@ public struct AdminUIError: Error, Sendable, CustomStringConvertible {
 
     /// The `passwordHash` of basic authentication is not a bcrypt hash.
     public static let invalidPasswordHash = AdminUIError(description: "the `passwordHash` must be a valid bcrypt hash")
+
+    /// An htpasswd entry that is not `USER:BCRYPT_HASH`.
+    public static let invalidHtpasswdEntry = AdminUIError(description: "the credentials must read USER:BCRYPT_HASH (as `htpasswd -nbB USER PASSWORD` prints them)")
 }

@@ -98,17 +98,46 @@ extension JSONValue {
     }
 
     /// The value for `key` if this is an object that has it, else nil.
+    ///
+    /// Setting changes one entry in place, so nested values read like JavaScript's property chains:
+    /// `socket.data["user"]?["name"] = "bob"`. Setting nil removes the key; setting a key of `null` makes an
+    /// object holding it; setting a key of any other value does nothing (as with a JavaScript primitive).
     @inlinable
     public subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
+        get {
+            if case .object(let object) = self { return object[key] }
+            return nil
+        }
+        set {
+            switch self {
+            case .object(var object):
+                self = .null  // the object's storage stays uniquely referenced while it changes
+                object[key] = newValue
+                self = .object(object)
+            case .null:
+                if let newValue { self = .object([key: newValue]) }
+            default:
+                break
+            }
+        }
     }
 
     /// The element at `index` if this is an array and the index is in range, else nil.
+    ///
+    /// Setting replaces an element in range (`socket.data["tags"]?[0] = "new"`); setting nil, or an index out
+    /// of range, or an element of something that is not an array, does nothing.
     @inlinable
     public subscript(index: Int) -> JSONValue? {
-        if case .array(let array) = self, array.indices.contains(index) { return array[index] }
-        return nil
+        get {
+            if case .array(let array) = self, array.indices.contains(index) { return array[index] }
+            return nil
+        }
+        set {
+            guard case .array(var array) = self, array.indices.contains(index), let newValue else { return }
+            self = .null
+            array[index] = newValue
+            self = .array(array)
+        }
     }
 
     /// Whether a `.binary` value appears anywhere inside this value.

@@ -18,6 +18,9 @@ import SocketIOServer
 /// `received` instead.
 ///
 /// `/admin` (auth `{token}`): `stats` pushed on every change, `announce` (text, ack → {recipients}).
+/// (The official Admin UI, `--admin-ui`, has its own namespace: see `ChatAdminUIArguments`.)
+///
+/// `socket.data` holds the person's `nickname`, for the Admin UI and for `fetchSockets` on other nodes.
 struct ChatApp: Sendable {
     let io: SocketIOServer
     let state = ChatState()
@@ -42,6 +45,8 @@ struct ChatApp: Sendable {
     private func connected(_ socket: Socket) {
         let nickname = ChatValidation.nickname(socket.handshake.auth["nickname"]?.stringValue) ?? "guest-\(socket.id.prefix(4))"
         self.state.connect(socket.id, nickname: nickname)
+        // shown by the official Admin UI (--admin-ui) and carried by fetchSockets to every node
+        socket.data["nickname"] = .string(nickname)
         socket.emit("welcome", ["id": .string(socket.id), "nickname": .string(nickname)])
         if socket.recovered {
             // The same socket after a network blip, back in its rooms (the page does not join again).
@@ -55,6 +60,7 @@ struct ChatApp: Sendable {
                 return
             }
             let old = self.state.rename(socket.id, to: nickname)
+            socket.data["nickname"] = .string(nickname)
             ack?(["ok": true, "nickname": .string(nickname)])
             if let old, old != nickname, let user = self.state.user(socket.id) {
                 for room in user.rooms {

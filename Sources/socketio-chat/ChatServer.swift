@@ -6,13 +6,14 @@ import NIOCore
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import SocketIOAdminUI
 import SocketIORedis
 import SocketIOServer
 
 /// `socketio-chat`: the chat example, page and Socket.IO on one port.
 ///
-///     swift run socketio-chat --port 3000 --admin-token s3cret
-///     open http://127.0.0.1:3000/  (and /admin)
+///     swift run socketio-chat --port 3000 --admin-token s3cret --admin-ui
+///     open http://127.0.0.1:3000/  (and /admin; the official Admin UI: https://admin.socket.io, namespace /admin-ui)
 @main
 struct ChatServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +48,9 @@ struct ChatServer: AsyncParsableCommand {
     @Flag(help: "Serve the server's metrics (connections, packets, bytes, broadcasts, disconnect reasons) at /metrics for Prometheus.")
     var metrics = false
 
+    @OptionGroup(title: "The official Socket.IO Admin UI")
+    var adminUI: ChatAdminUIArguments
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -54,6 +58,10 @@ struct ChatServer: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "socketio-chat")
+        if let password = adminUI.bcryptHash {
+            print(BCrypt.hash(password, cost: 10))
+            return
+        }
         let registry = PrometheusCollectorRegistry()
         if metrics {
             // before the server exists: its instruments are created from the bootstrapped factory
@@ -65,6 +73,8 @@ struct ChatServer: AsyncParsableCommand {
         }
 
         var configuration = SocketIOServerConfiguration()
+        // --admin-ui: the Admin UI's page (another origin) connects with credentials
+        configuration.engine.cors = adminUI.cors
         // A page whose connection drops comes back as the same socket, with the messages it missed.
         if recoveryWindow > 0 {
             configuration.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: .seconds(recoveryWindow))
@@ -87,6 +97,7 @@ struct ChatServer: AsyncParsableCommand {
 
         let io = SocketIOServer(configuration: configuration, logger: Logger(label: "socket.io"))
         ChatApp(io: io, adminToken: adminToken).install()
+        try adminUI.instrument(io, redis: redisFactory)
         try await redisFactory?.waitUntilConnected()
         try await streamsFactory?.waitUntilReady()
 
@@ -110,6 +121,10 @@ struct ChatServer: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("socketio-chat listening on http://\(shown):\(server.port ?? port)/\n".utf8))
         if adminToken == nil {
             FileHandle.standardOutput.write(Data("(the admin page is off: give --admin-token to enable /admin)\n".utf8))
+        }
+        if adminUI.isOn {
+            let auth = adminUI.auth == nil ? "no authentication" : "basic authentication"
+            FileHandle.standardOutput.write(Data("the Admin UI can connect: https://admin.socket.io, server URL http://\(shown):\(server.port ?? port), admin namespace \(adminUI.namespace) (\(auth))\n".utf8))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -231,11 +231,7 @@ struct ConformanceServer: AsyncParsableCommand {
 
     /// `--admin-ui` / `--admin-ui-auth`: the official Admin UI's namespace (sessions through Redis with --redis).
     func instrumentAdminUI(_ io: SocketIOServer, redis: RedisAdapterFactory?) throws {
-        var auth = AdminUIOptions.Authentication.none
-        if let adminUIAuth {
-            guard let colon = adminUIAuth.firstIndex(of: ":") else { throw ValidationError("--admin-ui-auth takes USER:BCRYPT_HASH") }
-            auth = .basic(username: String(adminUIAuth[..<colon]), passwordHash: String(adminUIAuth[adminUIAuth.index(after: colon)...]))
-        }
+        let auth = try adminUIAuth.map { try AdminUIOptions.Authentication(htpasswdEntry: $0) } ?? .none
         var options = AdminUIOptions(auth: auth, readonly: adminUIReadonly, serverId: serverId, mode: adminUIProduction ? .production : .development)
         if let redis { options.store = RedisAdminSessionStore(client: redis.publisher) }
         try AdminUI.instrument(io, options)

@@ -11,6 +11,10 @@ enum SocketIOFixture {
         io.of("/").onServerSideEmit { arguments, ack in
             ack?([.array([.string("pong")] + arguments.dropFirst())])
         }
+        io.of("/").use { socket in
+            // `socket.data` set by a middleware, from the auth's `data` (the Admin UI announces it)
+            if let data = socket.handshake.auth["data"] { socket.data = data }
+        }
         io.on(.connection) { socket in
             socket.emit("auth", socket.handshake.auth)
             installMainEvents(socket, io: io)
@@ -21,6 +25,21 @@ enum SocketIOFixture {
         if tokenAdminNamespace { installTokenAdmin(on: io) }
         try io.of(matching: "^/dyn-[a-z0-9]+$").on(.connection) { socket in
             socket.emit("dyn", .string(socket.namespace.name))
+        }
+    }
+
+    /// Sets `value` at `path` (keys and indexes) inside `target`; a missing link changes nothing.
+    private static func assign(_ value: JSONValue, at path: ArraySlice<JSONValue>, in target: inout JSONValue) {
+        guard let step = path.first else { return target = value }
+        let rest = path.dropFirst()
+        if let key = step.stringValue {
+            guard var child = rest.isEmpty ? value : target[key] else { return }
+            if !rest.isEmpty { assign(value, at: rest, in: &child) }
+            target[key] = child
+        } else if let index = step.intValue {
+            guard var child = rest.isEmpty ? value : target[index] else { return }
+            if !rest.isEmpty { assign(value, at: rest, in: &child) }
+            target[index] = child
         }
     }
 
@@ -54,6 +73,12 @@ enum SocketIOFixture {
         }
         socket.on("set-data") { args, ack in
             socket.data = args.first ?? .null
+            ack?()
+        }
+        socket.on("set-data-at") { args, ack in
+            // [path, value]: one nested change, as `socket.data["user"]?["name"] = value` makes it
+            guard args.count >= 2, let path = args[0].arrayValue, !path.isEmpty else { return }
+            assign(args[1], at: path[...], in: &socket.data)
             ack?()
         }
         socket.on("get-data") { _, ack in
