@@ -100,19 +100,19 @@ class AdminPage:
             pass
 
 
-def refused(url: str, auth: dict | None) -> list:
+def refused(url: str, auth: dict | None, namespace: str = "/admin") -> list:
     """Connects as the page with `auth`, expecting a refusal; returns the connect_error data received."""
     errors: list = []
     got = threading.Event()
     sio = socketio.Client(reconnection=False)
 
-    @sio.on("connect_error", namespace="/admin")
+    @sio.on("connect_error", namespace=namespace)
     def connect_error(data=None):
         errors.append(data)
         got.set()
 
     try:
-        sio.connect(url, namespaces=["/admin"], auth=auth, transports=["websocket"], wait_timeout=10)
+        sio.connect(url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=10)
     except socketio.exceptions.ConnectionError:
         pass
     else:

@@ -38,13 +38,13 @@ def _find(env: str, names: list[str]) -> str:
                        f"scripts/setup-peers.sh), or set {env}")
 
 
-def new_browser(width: int = 1000, height: int = 760) -> webdriver.Chrome:
+def new_browser(width: int = 1000, height: int = 760, extra_args: tuple[str, ...] = ()) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = _find("CHROMIUM_BIN", ["chromium", "chromium-browser"])
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-extensions", "--no-first-run", "--disable-background-timer-throttling",
                 "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
-                f"--window-size={width},{height}", "--lang=en-US"):
+                f"--window-size={width},{height}", "--lang=en-US", *extra_args):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path=_find("CHROMEDRIVER_BIN", ["chromedriver"]))
@@ -178,7 +178,8 @@ def chat_binary() -> Path:
     return path
 
 
-def chat_server(admin_token: str | None = None, public: Path | None = None) -> RestartableServer:
+def chat_server(admin_token: str | None = None, public: Path | None = None,
+                extra: tuple[str, ...] = ()) -> RestartableServer:
     binary = chat_binary()
 
     def command(port: int) -> list[str]:
@@ -187,7 +188,7 @@ def chat_server(admin_token: str | None = None, public: Path | None = None) -> R
             cmd += ["--admin-token", admin_token]
         if public:
             cmd += ["--public", str(public)]
-        return cmd
+        return cmd + list(extra)
     return RestartableServer(command, name="socketio-chat")
 
 

@@ -179,7 +179,7 @@ class Client:
     """A python-socketio client that records every event it receives."""
 
     def __init__(self, url: str, transports: list[str], source_address: str | None = None,
-                 wait_timeout: float = 10):
+                 wait_timeout: float = 10, auth: dict | None = None):
         self.events: dict[str, list] = defaultdict(list)
         self.lock = threading.Lock()
         session = None
@@ -202,7 +202,7 @@ class Client:
         def disconnect(*_):
             self.disconnected.set()
 
-        self.sio.connect(url, transports=transports, wait_timeout=wait_timeout)
+        self.sio.connect(url, transports=transports, wait_timeout=wait_timeout, auth=auth)
         self.sid = self.sio.get_sid("/")
 
     def call(self, event: str, *args, timeout: float = 10):

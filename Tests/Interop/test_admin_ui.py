@@ -214,6 +214,51 @@ def test_a_user_socket_lifecycle_as_the_page_sees_it(dev_server, page):
     assert len([a for a in page.all("room_left") if a[1] == "red" and a[2] == sid]) == 1
 
 
+def test_data_changes_nested_ones_included_reach_the_page_as_nodes_proxy_sends_them(dev_server, page):
+    """@socket.io/admin-ui proxies socket.data: the keys a middleware set are taken over one by one at the
+    connection (one socket_updated each, before socket_connected), then every assignment, however deep,
+    sends one socket_updated with the whole data (without _admin)."""
+    page.wait_for("config")
+    initial = {"user": {"name": "ann", "tags": ["a"]}, "level": 1}
+    user = Client(dev_server.url, ["websocket"], auth={"data": initial})
+    sid = user.sid
+    try:
+        page.wait_for("socket_connected", lambda a: a[0]["id"] == sid)
+        with page.cond:
+            recorded = list(page.events)
+        mine = [(name, args[0]) for name, args in recorded
+                if name in ("socket_updated", "socket_connected") and args[0]["id"] == sid]
+        assert [(name, body.get("data")) for name, body in mine] == [
+            ("socket_updated", {"user": {"name": "ann", "tags": ["a"]}}),
+            ("socket_updated", initial),
+            ("socket_connected", initial),
+        ]
+        assert mine[0][1] == {"id": sid, "nsp": "/", "data": {"user": {"name": "ann", "tags": ["a"]}}}
+
+        expected = {"user": {"name": "ann", "tags": ["a"]}, "level": 1}
+        for path, value in ((["user", "name"], "bea"),              # a nested key
+                            (["user", "tags", 0], "b"),             # an element of a nested array
+                            (["user", "address"], {"city": "Oslo"}),  # a new nested object
+                            (["user", "address", "city"], "Bergen"),  # inside it
+                            (["level"], 2)):                        # a top-level key
+            user.call("set-data-at", path, value)
+            target = expected
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = value
+            update = page.wait_for("socket_updated", lambda a: a[0]["id"] == sid and a[0].get("data") == expected)[0]
+            assert update == {"id": sid, "nsp": "/", "data": expected}
+        data = user.call("get-data")
+        assert data["_admin"]["transport"] == "websocket" and data["user"] == expected["user"]
+        # fence: a room change the page sees after every update sent before it; one update per change
+        user.call("join", "after-updates")
+        page.wait_for("room_joined", lambda a: a[1] == "after-updates")
+        updates = [a[0] for a in page.all("socket_updated") if a[0]["id"] == sid]
+        assert len(updates) == 2 + 5, updates
+    finally:
+        user.close()
+
+
 def test_a_transport_upgrade_is_reported(dev_server, page):
     page.wait_for("config")
     client = UpgradingClient(dev_server.port)

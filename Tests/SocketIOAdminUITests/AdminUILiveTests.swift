@@ -100,6 +100,46 @@ struct AdminUILiveTests {
         try await io.close()
     }
 
+    @Test("socket.data set by a middleware, then changed deep inside: one socket_updated per change, whole data")
+    func nestedDataChanges() async throws {
+        let io = SocketIOServer()
+        io.of("/").use { socket in socket.data = ["user": ["name": "ann", "tags": ["a"]]] }
+        io.on(.connection) { socket in
+            socket.on("rename") { args, ack in
+                socket.data["user"]?["name"] = args.first
+                socket.data["user"]?["tags"]?[0] = "b"
+                ack?()
+            }
+        }
+        let admin = try AdminUI.instrument(io, AdminUIOptions(auth: .none))
+        let http = try await io.listen(host: "127.0.0.1", port: 0)
+        var options = SocketOptions()
+        options.transports = [.websocket]
+        options.reconnection = false
+        let manager = try Manager(url: "http://127.0.0.1:\(http.port!)", options: options)
+        let page = Recorder()
+        let pageSocket = manager.socket("/admin")
+        pageSocket.onAny { event, arguments in page.record(event, arguments) }
+        pageSocket.connect()
+        _ = try await page.first("config")
+
+        let user = manager.socket("/")
+        user.connect()
+        let connected = try await page.first("socket_connected") { $0.first?["nsp"] == "/" }
+        let userId = try #require(connected[0]["id"]?.stringValue)
+        #expect(connected[0]["data"] == ["user": ["name": "ann", "tags": ["a"]]])
+        #expect(page.all("socket_updated") == [[["id": .string(userId), "nsp": "/", "data": ["user": ["name": "ann", "tags": ["a"]]]]]])
+
+        _ = try await user.emitWithAck("rename", "bea")
+        let last: JSONValue = ["user": ["name": "bea", "tags": ["b"]]]
+        _ = try await page.first("socket_updated") { $0.first?["data"] == last }
+        let updates = page.all("socket_updated").map { $0[0]["data"] }
+        #expect(updates == [["user": ["name": "ann", "tags": ["a"]]], ["user": ["name": "bea", "tags": ["a"]]], last])
+        manager.close()
+        admin.stop()
+        try await io.close()
+    }
+
     @Test func aPasswordHashThatIsNotBcryptIsRefused() {
         #expect(throws: AdminUIError.self) {
             try AdminUI.instrument(SocketIOServer(), AdminUIOptions(auth: .basic(username: "admin", passwordHash: "secret")))
