@@ -136,14 +136,14 @@ class RedisCluster:
 class ShardedNode(Node):
     """A socketio-conformance-server joined to the cluster with --redis-sharded (any one node's URL)."""
 
-    def __init__(self, redis_url: str):  # noqa: super().__init__ would start a --redis node
+    def __init__(self, redis_url: str, extra_args: tuple = ()):  # noqa: super().__init__ would start a --redis node
         from conftest import free_port
         self.port = free_port()
         binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
         self.lines: deque[str] = deque(maxlen=200)
         self.proc = subprocess.Popen(
             [binary, "--host", HOST, "--port", str(self.port), "--quiet", "--redis-sharded", redis_url,
-             "--ping-interval", "25000", "--ping-timeout", "20000"],
+             "--ping-interval", "25000", "--ping-timeout", "20000", *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
         threading.Thread(target=self._pump, daemon=True).start()
         wait_port(self.port, proc=self.proc)

@@ -17,7 +17,7 @@ import websocket
 import eio_raw
 from admin_ui_support import ALL_FEATURES, AdminPage, check_serialized_socket, refused
 from browser_support import chat_binary, chat_server
-from cluster_support import Client
+from cluster_support import Client, Redis, eventually
 
 HOSTED_PAGE = "https://admin.socket.io"
 SELF_SERVED = "http://localhost:8080"
@@ -126,3 +126,40 @@ def test_auth_namespace_and_bcrypt_hash_options():
                            (["--admin-ui-auth", "no-colon"], "USER:BCRYPT_HASH")):
         out = subprocess.run([binary, "--port", "0", *flags], capture_output=True, text=True, timeout=60)
         assert out.returncode != 0 and message in out.stderr, (flags, out.stderr)
+
+
+def test_two_chat_nodes_behind_redis_show_both_servers_and_share_the_session():
+    redis = Redis()
+    hashed = bcrypt.hashpw(b"cluster", bcrypt.gensalt(4)).decode()
+    nodes = [chat_server(extra=("--redis", redis.url, "--admin-ui-auth", f"admin:{hashed}",
+                                "--admin-ui-server-id", name, "--quiet")) for name in ("chat-a", "chat-b")]
+    people = []
+    page = None
+    try:
+        for node in nodes:
+            node.start()
+        page = AdminPage(nodes[0].base, auth={"username": "admin", "password": "cluster"}, namespace="/admin-ui")
+        people = [Client(node.base, ["websocket"]) for node in nodes]
+        # every node's server_stats reaches the page, each counting its own person
+        assert eventually(lambda: {s[0]["serverId"] for s in page.all("server_stats")} == {"chat-a", "chat-b"},
+                          timeout=8)
+        for name in ("chat-a", "chat-b"):
+            assert eventually(lambda: any(s[0]["serverId"] == name and {"name": "/", "socketsCount": 1} in s[0]["namespaces"]
+                                          for s in page.all("server_stats")), timeout=8), name
+        page.close()
+        # a page reloaded against the other node: the session is found in Redis, every person is listed
+        session = page.all("session")[0][0]
+        page = AdminPage(nodes[1].base, auth={"sessionId": session}, namespace="/admin-ui")
+        listed = page.wait_for("all_sockets")[0]
+        by_id = {s["id"]: s for s in listed if s["nsp"] == "/"}
+        assert set(by_id) == {p.sid for p in people}
+        assert all(by_id[p.sid]["data"]["nickname"] == f"guest-{p.sid[:4]}" for p in people), \
+            "each node's socket.data crosses the cluster (fetchSockets)"
+    finally:
+        for person in people:
+            person.close()
+        if page is not None:
+            page.close()
+        for node in nodes:
+            node.stop()
+        redis.stop()
