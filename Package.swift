@@ -120,7 +120,7 @@ let package = Package(
         ),
         .target(
             name: "SocketIOAdminUIRedis",
-            dependencies: ["SocketIOAdminUI", "SocketIORedis"]
+            dependencies: ["SocketIOAdminUI", "SocketIORedis", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "socketio-conformance-server",

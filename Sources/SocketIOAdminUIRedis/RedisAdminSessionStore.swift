@@ -1,3 +1,4 @@
+import NIOCore
 import SocketIOAdminUI
 import SocketIORedis
 
@@ -10,29 +11,66 @@ import SocketIORedis
 /// try AdminUI.instrument(io, AdminUIOptions(auth: .basic(username: "admin", passwordHash: hash),
 ///                                           store: RedisAdminSessionStore(client: redis.publisher)))
 /// ```
+///
+/// On a Redis Cluster (the sharded adapter), `init(cluster:)` sends each key to the master of its slot.
 public struct RedisAdminSessionStore: AdminSessionStore {
-    /// The client the commands go through (a connection that does not subscribe).
-    public let client: RedisClient
     /// The keys' prefix (`socket.io-admin`).
     public let prefix: String
     /// How long a session lasts, in seconds (one day).
     public let sessionDuration: Int
+    /// Sends a command about a key.
+    private let send: @Sendable (RedisCommand, String) -> EventLoopFuture<RESPValue>
 
-    /// A store on `client`.
+    /// A store on `client` (a connection that does not subscribe).
     public init(client: RedisClient, prefix: String = "socket.io-admin", sessionDuration: Int = 86_400) {
-        self.client = client
+        self.init(prefix: prefix, sessionDuration: sessionDuration) { command, _ in client.send(command) }
+    }
+
+    /// A store on a Redis Cluster.
+    public init(cluster: RedisClusterClient, prefix: String = "socket.io-admin", sessionDuration: Int = 86_400) {
+        self.init(prefix: prefix, sessionDuration: sessionDuration) { command, key in cluster.send(command, key: key) }
+    }
+
+    private init(prefix: String, sessionDuration: Int, send: @escaping @Sendable (RedisCommand, String) -> EventLoopFuture<RESPValue>) {
         self.prefix = prefix
         self.sessionDuration = sessionDuration
+        self.send = send
     }
 
     /// The key of `sessionId`.
     public func key(_ sessionId: String) -> String { "\(self.prefix)#\(sessionId)" }
 
     public func sessionExists(_ sessionId: String) async throws -> Bool {
-        try await self.client.send(RedisCommand("EXISTS", self.key(sessionId))).get().int == 1
+        let key = self.key(sessionId)
+        return try await self.send(RedisCommand("EXISTS", key), key).get().int == 1
     }
 
     public func saveSession(_ sessionId: String) async throws {
-        _ = try await self.client.send(RedisCommand("SET", self.key(sessionId), "1", "EX", String(self.sessionDuration))).get()
+        let key = self.key(sessionId)
+        _ = try await self.send(RedisCommand("SET", key, "1", "EX", String(self.sessionDuration)), key).get()
+    }
+}
+
+extension RedisAdminSessionStore {
+    /// A store in the Redis of the Pub/Sub adapter (on its publishing connection).
+    public init(sharing factory: RedisAdapterFactory) {
+        self.init(client: factory.publisher)
+    }
+
+    /// A store in the Redis of the Streams adapter (on its commands connection); nil for a driver of your own.
+    public init?(sharing factory: RedisStreamsAdapterFactory) {
+        guard let driver = factory.driver as? RedisStreamsDriver else { return nil }
+        self.init(client: driver.commands)
+    }
+
+    /// A store in the Redis (Cluster) of the sharded adapter; nil for a driver of your own.
+    public init?(sharing factory: RedisShardedAdapterFactory) {
+        if let driver = factory.driver as? RedisClusterPubSubDriver {
+            self.init(cluster: driver.client)
+        } else if let driver = factory.driver as? RedisShardedPubSubDriver {
+            self.init(client: driver.publisher)
+        } else {
+            return nil
+        }
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import EngineIOServer
 import SocketIOAdminUI
 import SocketIOAdminUIRedis
-import SocketIORedis
 import SocketIOServer
 
 /// `--admin-ui` and its options: the official Socket.IO Admin UI (https://admin.socket.io, or its `ui/dist`
@@ -61,7 +60,7 @@ struct ChatAdminUIArguments: ParsableArguments {
     }
 
     /// Instruments `io` when the Admin UI is on (after the chat's own namespaces exist, before listening).
-    func instrument(_ io: SocketIOServer, redis: RedisAdapterFactory?) throws {
+    func instrument(_ io: SocketIOServer, sessions: RedisAdminSessionStore?) throws {
         guard self.isOn else { return }
         var options = AdminUIOptions(
             namespaceName: self.namespace,
@@ -70,8 +69,8 @@ struct ChatAdminUIArguments: ParsableArguments {
             serverId: self.serverId,
             mode: self.production ? .production : .development
         )
-        // with --redis, a page that reconnects to another node keeps its session
-        if let redis { options.store = RedisAdminSessionStore(client: redis.publisher) }
+        // in a cluster, a page that reconnects to another node keeps its session
+        if let sessions { options.store = sessions }
         try AdminUI.instrument(io, options)
     }
 

@@ -7,6 +7,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import SocketIOAdminUI
+import SocketIOAdminUIRedis
 import SocketIORedis
 import SocketIOServer
 
@@ -97,7 +98,8 @@ struct ChatServer: AsyncParsableCommand {
 
         let io = SocketIOServer(configuration: configuration, logger: Logger(label: "socket.io"))
         ChatApp(io: io, adminToken: adminToken).install()
-        try adminUI.instrument(io, redis: redisFactory)
+        try adminUI.instrument(
+            io, sessions: redisFactory.map { RedisAdminSessionStore(sharing: $0) } ?? streamsFactory.flatMap { RedisAdminSessionStore(sharing: $0) })
         try await redisFactory?.waitUntilConnected()
         try await streamsFactory?.waitUntilReady()
 

@@ -190,7 +190,10 @@ struct ConformanceServer: AsyncParsableCommand {
                 try SocketIOFixture.install(on: io, tokenAdminNamespace: !adminUIEnabled)
             }
             if adminUIEnabled {
-                try self.instrumentAdminUI(io, redis: redisAdapter)
+                let sessions = redisAdapter.map { RedisAdminSessionStore(sharing: $0) }
+                    ?? shardedAdapter.flatMap { RedisAdminSessionStore(sharing: $0) }
+                    ?? streamsAdapter.flatMap { RedisAdminSessionStore(sharing: $0) }
+                try self.instrumentAdminUI(io, sessions: sessions)
             }
             try await redisAdapter?.waitUntilConnected()
             try await shardedAdapter?.waitUntilReady()
@@ -229,11 +232,11 @@ struct ConformanceServer: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// `--admin-ui` / `--admin-ui-auth`: the official Admin UI's namespace (sessions through Redis with --redis).
-    func instrumentAdminUI(_ io: SocketIOServer, redis: RedisAdapterFactory?) throws {
+    /// `--admin-ui` / `--admin-ui-auth`: the official Admin UI's namespace (sessions in the cluster's Redis, if any).
+    func instrumentAdminUI(_ io: SocketIOServer, sessions: RedisAdminSessionStore?) throws {
         let auth = try adminUIAuth.map { try AdminUIOptions.Authentication(htpasswdEntry: $0) } ?? .none
         var options = AdminUIOptions(auth: auth, readonly: adminUIReadonly, serverId: serverId, mode: adminUIProduction ? .production : .development)
-        if let redis { options.store = RedisAdminSessionStore(client: redis.publisher) }
+        if let sessions { options.store = sessions }
         try AdminUI.instrument(io, options)
     }
 }

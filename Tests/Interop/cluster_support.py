@@ -79,12 +79,12 @@ class Redis:
 class Node:
     """One socketio-conformance-server joined to the cluster with --redis."""
 
-    def __init__(self, redis_url: str, extra_args: tuple = ()):
+    def __init__(self, redis_url: str, extra_args: tuple = (), adapter_flag: str = "--redis"):
         self.port = free_port()
         binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
         self.lines: deque[str] = deque(maxlen=2000)
         self.proc = subprocess.Popen(
-            [binary, "--host", HOST, "--port", str(self.port), "--quiet", "--redis", redis_url,
+            [binary, "--host", HOST, "--port", str(self.port), "--quiet", adapter_flag, redis_url,
              "--ping-interval", "25000", "--ping-timeout", "20000", *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
         threading.Thread(target=self._pump, daemon=True).start()

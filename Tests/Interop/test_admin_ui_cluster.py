@@ -1,8 +1,8 @@
 """Issue 18, multi-node: two Swift nodes joined by a real redis-server, both instrumented for the Admin UI.
 The page, connected to one node, sees both servers (two serverIds in server_stats), every socket of the
 cluster, and acts on sockets of the other node; a session made on one node is accepted by the other
-(sessions in Redis under the official key, socket.io-admin#<sessionId>). The first also with the sharded
-Pub/Sub adapter over a Redis Cluster."""
+(sessions in Redis under the official key, socket.io-admin#<sessionId>). With each Redis adapter: Pub/Sub,
+Streams, and sharded Pub/Sub over a Redis Cluster."""
 import socket
 
 import bcrypt
@@ -11,36 +11,25 @@ import pytest
 from admin_ui_support import AdminPage, check_serialized_socket, page_fence
 from cluster_support import Client, Node, Redis, eventually
 from conftest import HOST
-from redis_cluster_support import RedisCluster, ShardedNode
+from redis_cluster_support import RedisCluster, ShardedNode, key_slot
 
 PASSWORD = "cluster-secret"
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    redis = Redis()
-    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()
-    nodes = []
-    try:
-        for name in ("node-a", "node-b"):
-            nodes.append(Node(redis.url, ("--admin-ui-auth", f"admin:{hashed}", "--server-id", name)))
-        yield redis, nodes
-    finally:
-        for node in nodes:
-            node.stop()
-        redis.stop()
-
-
-@pytest.fixture(scope="module")
-def sharded_cluster():
-    """The same with a Redis Cluster's sharded Pub/Sub (sessions stay in memory: see docs/admin-ui.md)."""
-    redis = RedisCluster()
+@pytest.fixture(scope="module", params=["--redis", "--redis-streams", "--redis-sharded"])
+def cluster(request):
+    """Two nodes on the Pub/Sub adapter, the Streams adapter, or the sharded adapter over a Redis Cluster."""
+    sharded = request.param == "--redis-sharded"
+    redis = RedisCluster() if sharded else Redis()
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(10)).decode()
     nodes = []
     try:
         for index, name in enumerate(("node-a", "node-b")):
-            nodes.append(ShardedNode(f"redis://{HOST}:{redis.ports[index]}",
-                                     ("--admin-ui-auth", f"admin:{hashed}", "--server-id", name)))
+            admin_ui = ("--admin-ui-auth", f"admin:{hashed}", "--server-id", name)
+            if sharded:
+                nodes.append(ShardedNode(f"redis://{HOST}:{redis.ports[index]}", admin_ui))
+            else:
+                nodes.append(Node(redis.url, admin_ui, adapter_flag=request.param))
         yield redis, nodes
     finally:
         for node in nodes:
@@ -56,9 +45,8 @@ def redis_command(port: int, *args: str):
         return conn.recv(4096).decode().split("\r\n")[0]
 
 
-@pytest.mark.parametrize("adapter", ["cluster", "sharded_cluster"])
-def test_the_page_sees_both_servers_and_every_socket(request, adapter):
-    redis, (node_a, node_b) = request.getfixturevalue(adapter)
+def test_the_page_sees_both_servers_and_every_socket(cluster):
+    redis, (node_a, node_b) = cluster
     user_a = Client(node_a.url, ["websocket"])
     user_b = Client(node_b.url, ["websocket"])
     page = AdminPage(node_a.url, auth={"username": "admin", "password": PASSWORD})
@@ -107,8 +95,10 @@ def test_a_session_made_on_one_node_is_accepted_by_the_other(cluster):
         (session_id,) = page.wait_for("session")
     finally:
         page.close()
-    assert redis_command(redis.port, "EXISTS", f"socket.io-admin#{session_id}") == ":1"
-    ttl = int(redis_command(redis.port, "TTL", f"socket.io-admin#{session_id}")[1:])
+    key = f"socket.io-admin#{session_id}"
+    port = redis.owner(key_slot(key)) if isinstance(redis, RedisCluster) else redis.port  # the key's master
+    assert redis_command(port, "EXISTS", key) == ":1"
+    ttl = int(redis_command(port, "TTL", key)[1:])
     assert 86000 < ttl <= 86400
     again = AdminPage(node_b.url, auth={"sessionId": session_id})
     try:

@@ -128,10 +128,11 @@ def test_auth_namespace_and_bcrypt_hash_options():
         assert out.returncode != 0 and message in out.stderr, (flags, out.stderr)
 
 
-def test_two_chat_nodes_behind_redis_show_both_servers_and_share_the_session():
+@pytest.mark.parametrize("adapter", ["--redis", "--redis-streams"])
+def test_two_chat_nodes_behind_redis_show_both_servers_and_share_the_session(adapter):
     redis = Redis()
     hashed = bcrypt.hashpw(b"cluster", bcrypt.gensalt(4)).decode()
-    nodes = [chat_server(extra=("--redis", redis.url, "--admin-ui-auth", f"admin:{hashed}",
+    nodes = [chat_server(extra=(adapter, redis.url, "--admin-ui-auth", f"admin:{hashed}",
                                 "--admin-ui-server-id", name, "--quiet")) for name in ("chat-a", "chat-b")]
     people = []
     page = None
