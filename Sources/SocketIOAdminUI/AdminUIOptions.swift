@@ -67,7 +67,7 @@ public struct AdminUIOptions: Sendable {
 }
 
 /// Why `AdminUI.instrument` refused its options.
-public struct AdminUIError: Error, Sendable, CustomStringConvertible {
+public struct AdminUIError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
 
     /// The `passwordHash` of basic authentication is not a bcrypt hash.
