@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "EngineIOCore", targets: ["EngineIOCore"]),
         .library(name: "EngineIOServer", targets: ["EngineIOServer"]),
         .library(name: "SocketIOCore", targets: ["SocketIOCore"]),
+        .library(name: "SocketIOAdapter", targets: ["SocketIOAdapter"]),
         .library(name: "SocketIOServer", targets: ["SocketIOServer"]),
         .library(name: "EngineIOClient", targets: ["EngineIOClient"]),
         .library(name: "SocketIOClient", targets: ["SocketIOClient"]),
@@ -59,9 +60,20 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
+            // The adapter contract, below the server: what an adapter implements and what it may ask of its
+            // namespace. Adapters (SocketIORedis) depend on this, not on the server.
+            name: "SocketIOAdapter",
+            dependencies: [
+                "SocketIOCore",
+                "EngineIOCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "SocketIOServer",
             dependencies: [
                 "SocketIOCore",
+                "SocketIOAdapter",
                 "EngineIOServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -100,7 +112,7 @@ let package = Package(
         .target(
             name: "SocketIORedis",
             dependencies: [
-                "SocketIOServer",
+                "SocketIOAdapter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -210,7 +222,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SocketIORedisTests",
-            dependencies: ["SocketIORedis", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: ["SocketIORedis", "SocketIOServer", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
     ]
 )

@@ -2,7 +2,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// How a cluster adapter reaches the other nodes: what differs between the sharded adapter (everything on
 /// sharded Pub/Sub) and the Redis Streams adapter (a stream for what must not be lost, Pub/Sub for the
@@ -28,16 +29,16 @@ final class ClusterAdapterCore: Sendable {
         var ack: @Sendable ([JSONValue]) -> Void
     }
 
-    unowned let namespace: Namespace
+    unowned let namespace: any AdapterNamespace
     let uid: String
-    let local: InMemoryAdapter
+    let local: any LocalAdapter
     let transport: any ClusterTransport
     let requestsTimeout: TimeAmount
     let logger: Logger
     private let requests = PendingRequests()
     private let ackRequests = NIOLockedValueBox<[String: AckRequest]>([:])
 
-    init(namespace: Namespace, uid: String, local: InMemoryAdapter, transport: any ClusterTransport, requestsTimeout: TimeAmount, logger: Logger) {
+    init(namespace: any AdapterNamespace, uid: String, local: any LocalAdapter, transport: any ClusterTransport, requestsTimeout: TimeAmount, logger: Logger) {
         self.namespace = namespace
         self.uid = uid
         self.local = local
@@ -47,7 +48,7 @@ final class ClusterAdapterCore: Sendable {
     }
 
     /// Whether connection state recovery is on for this server.
-    var recoveryEnabled: Bool { self.namespace.server.configuration.connectionStateRecovery != nil }
+    var recoveryEnabled: Bool { self.namespace.connectionStateRecovery != nil }
 
     /// socket.io-adapter's `addOffsetIfNecessary`: with recovery on, an event without ack that is not
     /// volatile gets `offset` as its last argument.
@@ -87,7 +88,7 @@ final class ClusterAdapterCore: Sendable {
         self.local.broadcastWithAck(packet, options: options, clientCount: { aggregator.add($0) }, ack: ack)
     }
 
-    func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] {
+    func fetchSockets(_ options: BroadcastOptions) async throws -> [FetchedSocket] {
         var result = try await self.local.fetchSockets(options)
         guard !options.local else { return result }
         let remote = try await self.request(
@@ -96,7 +97,7 @@ final class ClusterAdapterCore: Sendable {
             timeout: options.timeout ?? self.requestsTimeout,
             what: "fetchSockets response"
         ) { requestId in ClusterAdapterMessage.fetchSocketsData(options: options, requestId: requestId) }
-        result.append(contentsOf: remote.compactMap { RedisAdapterMessage.remoteSocket(from: $0, namespace: self.namespace) })
+        result.append(contentsOf: remote.compactMap(RedisAdapterMessage.fetchedSocket(from:)))
         return result
     }
 
@@ -186,7 +187,7 @@ final class ClusterAdapterCore: Sendable {
             self.local.disconnectSockets(RedisAdapterMessage.options(from: data["opts"]), close: data["close"]?.boolValue ?? false)
         case .fetchSockets:
             guard let requester = message.uid, let requestId = data["requestId"]?.stringValue else { return }
-            let sockets = self.local.targets(RedisAdapterMessage.options(from: data["opts"])).map(RedisAdapterMessage.socketObject)
+            let sockets = self.local.localSockets(RedisAdapterMessage.options(from: data["opts"])).map(RedisAdapterMessage.socketObject)
             self.transport.publishResponse(to: requester, .fetchSocketsResponse, ClusterAdapterMessage.fetchSocketsResponseData(requestId: requestId, sockets: sockets))
         case .serverSideEmit:
             let arguments = data["packet"]?.arrayValue ?? []

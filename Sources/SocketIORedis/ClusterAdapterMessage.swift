@@ -1,6 +1,7 @@
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// The message types of socket.io-adapter's `ClusterAdapter` (2.5), which Node.js's sharded Redis adapter
 /// and its Redis Streams adapter speak.

@@ -2,7 +2,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// An adapter that joins the nodes of a cluster through Redis pub/sub, wire-compatible with Node.js's
 /// `@socket.io/redis-adapter` v8 (default, non-sharded mode): Swift and Node.js nodes can share a cluster.
@@ -24,13 +25,13 @@ public final class RedisAdapter: Adapter {
     }
 
     /// The namespace.
-    public unowned let namespace: Namespace
+    public unowned let namespace: any AdapterNamespace
     /// This node's id in the cluster (6 random characters, like the Node.js adapter's).
     public let uid: String
     /// The channel names.
     public let channels: RedisAdapterChannels
     /// The rooms and local sockets.
-    public let local: InMemoryAdapter
+    public let local: any LocalAdapter
     private let factory: RedisAdapterFactory
     private let state = NIOLockedValueBox(State())
     /// Requests waiting for the other nodes' answers (bounded: past 10,000, new ones fail at once).
@@ -38,12 +39,12 @@ public final class RedisAdapter: Adapter {
     private var logger: Logger { self.factory.logger }
     private var publisher: RedisClient { self.factory.publisher }
 
-    init(namespace: Namespace, factory: RedisAdapterFactory) {
+    init(namespace: any AdapterNamespace, factory: RedisAdapterFactory) {
         self.namespace = namespace
         self.factory = factory
         self.uid = Self.randomId()
         self.channels = RedisAdapterChannels(key: factory.options.key, namespace: namespace.name)
-        self.local = InMemoryAdapter(namespace: namespace)
+        self.local = namespace.makeLocalAdapter(keepsRecoveryLog: true)
     }
 
     /// 6 characters of [A-Za-z0-9], like `uid2(6)`.
@@ -77,7 +78,7 @@ public final class RedisAdapter: Adapter {
 
     private func isLocalSocketRoom(_ options: BroadcastOptions) -> Bool {
         guard options.rooms.count == 1, let room = options.rooms.first else { return false }
-        return self.namespace.socket(withID: room) != nil
+        return self.namespace.hasLocalSocket(withID: room)
     }
 
     // MARK: Connection state recovery (this node's packets and sessions: a client recovers on the node it left)
@@ -146,7 +147,7 @@ public final class RedisAdapter: Adapter {
         return result
     }
 
-    public func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] {
+    public func fetchSockets(_ options: BroadcastOptions) async throws -> [FetchedSocket] {
         var result = try await self.local.fetchSockets(options)
         guard !options.local else { return result }
         let remote = try await self.request(
@@ -154,7 +155,7 @@ public final class RedisAdapter: Adapter {
             fields: ["opts": RedisAdapterMessage.selectionObject(options)],
             what: "fetchSockets response"
         )
-        result.append(contentsOf: remote.compactMap { RedisAdapterMessage.remoteSocket(from: $0, namespace: self.namespace) })
+        result.append(contentsOf: remote.compactMap(RedisAdapterMessage.fetchedSocket(from:)))
         return result
     }
 
@@ -279,7 +280,7 @@ public final class RedisAdapter: Adapter {
         switch type {
         case .sockets:
             guard !fromSelf, let requestId else { return }
-            let ids = self.local.targets(BroadcastOptions(rooms: Set(RedisAdapterMessage.strings(request["rooms"])))).map { JSONValue.string($0.id) }
+            let ids = self.local.localSockets(BroadcastOptions(rooms: Set(RedisAdapterMessage.strings(request["rooms"])))).map { JSONValue.string($0.id) }
             self.publishResponse(to: request, RedisAdapterMessage.json(["requestId": .string(requestId), "sockets": .array(ids)]))
         case .allRooms:
             guard !fromSelf, let requestId else { return }
@@ -287,34 +288,33 @@ public final class RedisAdapter: Adapter {
             self.publishResponse(to: request, RedisAdapterMessage.json(["requestId": .string(requestId), "rooms": .array(rooms)]))
         case .remoteJoin, .remoteLeave, .remoteDisconnect:
             guard !fromSelf else { return }  // applied locally when sent
-            let sockets: [Socket]
+            let options: BroadcastOptions
             if let opts = request["opts"] {
-                sockets = self.local.targets(RedisAdapterMessage.options(from: opts))
+                options = RedisAdapterMessage.options(from: opts)
             } else if let sid = request["sid"]?.stringValue {
                 // The older single-socket form, answered with a response.
-                sockets = self.local.targets(BroadcastOptions(rooms: [sid])).filter { $0.id == sid }
-                guard !sockets.isEmpty else { return }
+                options = BroadcastOptions(rooms: [sid])
+                guard self.local.localSockets(options).contains(where: { $0.id == sid }) else { return }
                 if let requestId { self.publishResponse(to: request, RedisAdapterMessage.json(["requestId": .string(requestId)])) }
             } else {
                 return
             }
-            for socket in sockets {
-                switch type {
-                case .remoteJoin:
-                    var rooms = Set(RedisAdapterMessage.strings(request["rooms"]))
-                    if let room = request["room"]?.stringValue { rooms.insert(room) }
-                    socket.join(rooms)
-                case .remoteLeave:
-                    for room in RedisAdapterMessage.strings(request["rooms"]) { socket.leave(room) }
-                    if let room = request["room"]?.stringValue { socket.leave(room) }
-                default:
-                    socket.disconnect(close: request["close"]?.boolValue ?? false)
-                }
+            switch type {
+            case .remoteJoin:
+                var rooms = Set(RedisAdapterMessage.strings(request["rooms"]))
+                if let room = request["room"]?.stringValue { rooms.insert(room) }
+                self.local.addSockets(options, rooms: rooms)
+            case .remoteLeave:
+                var rooms = Set(RedisAdapterMessage.strings(request["rooms"]))
+                if let room = request["room"]?.stringValue { rooms.insert(room) }
+                self.local.delSockets(options, rooms: rooms)
+            default:
+                self.local.disconnectSockets(options, close: request["close"]?.boolValue ?? false)
             }
         case .remoteFetch:
             guard !fromSelf, let requestId else { return }
             let options = RedisAdapterMessage.options(from: request["opts"])
-            let sockets = self.local.targets(options).map(RedisAdapterMessage.socketObject)
+            let sockets = self.local.localSockets(options).map(RedisAdapterMessage.socketObject)
             self.publishResponse(to: request, RedisAdapterMessage.json(["requestId": .string(requestId), "sockets": .array(sockets)]))
         case .serverSideEmit:
             guard !fromSelf else { return }

@@ -2,7 +2,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// Options of the Redis adapter; the names and defaults are `@socket.io/redis-adapter`'s.
 public struct RedisAdapterOptions: Sendable, Hashable {
@@ -68,12 +69,12 @@ public final class RedisAdapterFactory: Sendable {
     }
 
     /// The factory to put in `SocketIOServerConfiguration.adapter`.
-    public var adapter: @Sendable (Namespace) -> Adapter {
+    public var adapter: @Sendable (any AdapterNamespace) -> any Adapter {
         { namespace in self.makeAdapter(for: namespace) }
     }
 
     /// Creates the adapter of `namespace` and subscribes to its channels.
-    public func makeAdapter(for namespace: Namespace) -> RedisAdapter {
+    public func makeAdapter(for namespace: any AdapterNamespace) -> RedisAdapter {
         let adapter = RedisAdapter(namespace: namespace, factory: self)
         let channels = adapter.channels
         self.router.register(adapter, pattern: channels.broadcastPattern, channels: [channels.request, channels.response, channels.specificResponse(adapter.uid)])

@@ -1,6 +1,7 @@
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// The kinds of requests and responses nodes exchange on the request/response channels; the numbers
 /// are `@socket.io/redis-adapter`'s `RequestType`.
@@ -206,24 +207,23 @@ public enum RedisAdapterMessage {
     }
 
     /// A local socket as a `fetchSockets` answer describes it: `{id, handshake, rooms, data}`.
-    public static func socketObject(_ socket: Socket) -> JSONValue {
+    public static func socketObject(_ socket: FetchedSocket) -> JSONValue {
         [
             "id": .string(socket.id),
-            "handshake": socket.handshake.json,
+            "handshake": socket.handshake,
             "rooms": .array(socket.rooms.sorted().map { .string($0) }),
             "data": socket.data,
         ]
     }
 
-    /// The socket an answer to `fetchSockets` describes, as a `RemoteSocket` of `namespace`.
-    public static func remoteSocket(from value: JSONValue, namespace: Namespace) -> RemoteSocket? {
+    /// The socket an answer to `fetchSockets` describes.
+    public static func fetchedSocket(from value: JSONValue) -> FetchedSocket? {
         guard let object = value.objectValue, let id = object["id"]?.stringValue else { return nil }
-        return RemoteSocket(
+        return FetchedSocket(
             id: id,
             handshake: object["handshake"] ?? .null,
             rooms: Set(self.strings(object["rooms"])),
-            data: object["data"] ?? .null,
-            namespace: namespace
+            data: object["data"] ?? .null
         )
     }
 

@@ -1,6 +1,7 @@
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// Publishes to a Socket.IO cluster from a process that is not a Socket.IO server (a job worker), like
 /// Node.js's `@socket.io/redis-emitter`: the nodes' Redis adapters deliver to their clients.

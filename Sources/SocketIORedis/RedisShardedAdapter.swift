@@ -2,7 +2,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// Options of the sharded adapter; names and defaults are those of Node.js's `createShardedAdapter`
 /// (`@socket.io/redis-adapter` 8.x).
@@ -81,13 +82,13 @@ public struct ShardedAdapterChannels: Sendable, Hashable {
 /// `RedisShardedAdapterFactory`.
 public final class RedisShardedAdapter: Adapter {
     /// The namespace.
-    public unowned let namespace: Namespace
+    public unowned let namespace: any AdapterNamespace
     /// This node's id in the cluster (16 hex digits, like `ClusterAdapter`'s).
     public let uid: String
     /// The channel names.
     public let channels: ShardedAdapterChannels
     /// The rooms and local sockets.
-    public let local: InMemoryAdapter
+    public let local: any LocalAdapter
     private let factory: RedisShardedAdapterFactory
     private let core: ClusterAdapterCore
     private let transport: Transport
@@ -120,13 +121,13 @@ public final class RedisShardedAdapter: Adapter {
         }
     }
 
-    init(namespace: Namespace, factory: RedisShardedAdapterFactory) {
+    init(namespace: any AdapterNamespace, factory: RedisShardedAdapterFactory) {
         self.namespace = namespace
         self.factory = factory
         let uid = ClusterAdapterMessage.randomId()
         self.uid = uid
         self.channels = ShardedAdapterChannels(prefix: factory.options.channelPrefix, namespace: namespace.name)
-        self.local = InMemoryAdapter(namespace: namespace)
+        self.local = namespace.makeLocalAdapter(keepsRecoveryLog: true)
         self.transport = Transport(driver: factory.driver, channels: self.channels, uid: uid, logger: factory.logger)
         self.core = ClusterAdapterCore(
             namespace: namespace,
@@ -230,7 +231,7 @@ public final class RedisShardedAdapter: Adapter {
     public func sockets(in rooms: Set<String>) async throws -> Set<String> {
         Set(try await self.fetchSockets(BroadcastOptions(rooms: rooms)).map(\.id))
     }
-    public func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] { try await self.core.fetchSockets(options) }
+    public func fetchSockets(_ options: BroadcastOptions) async throws -> [FetchedSocket] { try await self.core.fetchSockets(options) }
     public func addSockets(_ options: BroadcastOptions, rooms: Set<String>) { self.core.addSockets(options, rooms: rooms) }
     public func delSockets(_ options: BroadcastOptions, rooms: Set<String>) { self.core.delSockets(options, rooms: rooms) }
     public func disconnectSockets(_ options: BroadcastOptions, close: Bool) { self.core.disconnectSockets(options, close: close) }
@@ -311,12 +312,12 @@ public final class RedisShardedAdapterFactory: Sendable {
     }
 
     /// The factory to put in `SocketIOServerConfiguration.adapter`.
-    public var adapter: @Sendable (Namespace) -> Adapter {
+    public var adapter: @Sendable (any AdapterNamespace) -> any Adapter {
         { namespace in self.makeAdapter(for: namespace) }
     }
 
     /// Creates the adapter of `namespace` and subscribes to its channels.
-    public func makeAdapter(for namespace: Namespace) -> RedisShardedAdapter {
+    public func makeAdapter(for namespace: any AdapterNamespace) -> RedisShardedAdapter {
         let adapter = RedisShardedAdapter(namespace: namespace, factory: self)
         self.subscribe(adapter.channels.main, for: adapter)
         self.subscribe(adapter.channels.response(adapter.uid), for: adapter)

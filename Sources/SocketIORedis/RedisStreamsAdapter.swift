@@ -3,7 +3,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCore
-import SocketIOServer
+import SocketIOAdapter
+import SocketIOCore
 
 /// Options of the Redis Streams adapter; names and defaults are those of Node.js's
 /// `@socket.io/redis-streams-adapter` 0.3.
@@ -148,7 +149,7 @@ public enum RedisStreamsMessage {
 /// (without offset) and lost for the other nodes.
 public final class RedisStreamsAdapter: Adapter {
     /// The namespace.
-    public unowned let namespace: Namespace
+    public unowned let namespace: any AdapterNamespace
     /// This node's id.
     public let uid: String
     /// The namespace's stream.
@@ -158,7 +159,7 @@ public final class RedisStreamsAdapter: Adapter {
     /// This node's response channel.
     public let privateChannel: String
     /// The rooms and local sockets (no recovery log: offsets and sessions live in Redis).
-    public let local: InMemoryAdapter
+    public let local: any LocalAdapter
     private let factory: RedisStreamsAdapterFactory
     private let transport: Transport
     private let core: ClusterAdapterCore
@@ -205,7 +206,7 @@ public final class RedisStreamsAdapter: Adapter {
         }
     }
 
-    init(namespace: Namespace, factory: RedisStreamsAdapterFactory) {
+    init(namespace: any AdapterNamespace, factory: RedisStreamsAdapterFactory) {
         self.namespace = namespace
         self.factory = factory
         let uid = ClusterAdapterMessage.randomId()
@@ -213,7 +214,7 @@ public final class RedisStreamsAdapter: Adapter {
         self.streamName = factory.options.streamName(for: namespace.name)
         self.publicChannel = factory.options.channelPrefix + "#" + namespace.name + "#"
         self.privateChannel = self.publicChannel + uid + "#"
-        self.local = InMemoryAdapter(namespace: namespace, keepsRecoveryLog: false)
+        self.local = namespace.makeLocalAdapter(keepsRecoveryLog: false)
         self.transport = Transport(
             driver: factory.driver,
             stream: self.streamName,
@@ -279,7 +280,7 @@ public final class RedisStreamsAdapter: Adapter {
     public func sockets(in rooms: Set<String>) async throws -> Set<String> {
         Set(try await self.fetchSockets(BroadcastOptions(rooms: rooms)).map(\.id))
     }
-    public func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] { try await self.core.fetchSockets(options) }
+    public func fetchSockets(_ options: BroadcastOptions) async throws -> [FetchedSocket] { try await self.core.fetchSockets(options) }
     public func addSockets(_ options: BroadcastOptions, rooms: Set<String>) { self.core.addSockets(options, rooms: rooms) }
     public func delSockets(_ options: BroadcastOptions, rooms: Set<String>) { self.core.delSockets(options, rooms: rooms) }
     public func disconnectSockets(_ options: BroadcastOptions, close: Bool) { self.core.disconnectSockets(options, close: close) }
@@ -291,7 +292,7 @@ public final class RedisStreamsAdapter: Adapter {
 
     /// `SET sio:session:<pid> <base64 msgpack> PX <maxDisconnectionDuration>`.
     public func persistSession(_ session: PersistedSession) {
-        guard let recovery = self.namespace.server.configuration.connectionStateRecovery else { return }
+        guard let recovery = self.namespace.connectionStateRecovery else { return }
         let key = self.options.sessionKeyPrefix + session.pid
         self.factory.driver.saveSession(key: key, value: RedisStreamsMessage.encodeSession(session), expiry: recovery.maxDisconnectionDuration).whenFailure { error in
             self.factory.logger.warning("session not saved in Redis; it cannot be recovered", metadata: ["error": "\(error)"])
@@ -426,12 +427,12 @@ public final class RedisStreamsAdapterFactory: Sendable {
     }
 
     /// The factory to put in `SocketIOServerConfiguration.adapter`.
-    public var adapter: @Sendable (Namespace) -> Adapter {
+    public var adapter: @Sendable (any AdapterNamespace) -> any Adapter {
         { namespace in self.makeAdapter(for: namespace) }
     }
 
     /// Creates the adapter of `namespace` and subscribes to its channels.
-    public func makeAdapter(for namespace: Namespace) -> RedisStreamsAdapter {
+    public func makeAdapter(for namespace: any AdapterNamespace) -> RedisStreamsAdapter {
         let adapter = RedisStreamsAdapter(namespace: namespace, factory: self)
         // A namespace whose stream no reader covers (a negative hash with several streams) gets one.
         self.startReading(adapter.streamName)

@@ -97,7 +97,9 @@ public struct BroadcastOperator: Sendable {
     /// The selected sockets, on every node.
     public func fetchSockets() async throws -> [RemoteSocket] {
         var result: [RemoteSocket] = []
-        for adapter in self.adapters { result += try await adapter.fetchSockets(self.options) }
+        for namespace in self.namespaces {
+            result += try await namespace.adapter.fetchSockets(self.options).map { RemoteSocket($0, namespace: namespace) }
+        }
         return result
     }
 

@@ -1,2 +1,3 @@
 @_exported import EngineIOServer
+@_exported import SocketIOAdapter
 @_exported import SocketIOCore

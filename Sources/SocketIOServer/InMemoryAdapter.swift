@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import SocketIOAdapter
 import SocketIOCore
 
 /// The default adapter: rooms in this process's memory; broadcasts reach this node's sockets only.
@@ -7,7 +8,7 @@ import SocketIOCore
 /// Every socket is in the room named after its id; that membership is implied rather than stored (one
 /// flag per socket), so a socket in no other room costs no set at all: two single-member sets per socket
 /// would otherwise be most of what the adapter holds.
-public final class InMemoryAdapter: Adapter {
+public final class InMemoryAdapter: LocalAdapter {
     private struct Membership {
         /// The rooms joined, apart from the socket's own.
         var rooms: Set<String> = []
@@ -236,8 +237,12 @@ public final class InMemoryAdapter: Adapter {
         Set(self.targets(BroadcastOptions(rooms: rooms)).map(\.id))
     }
 
-    public func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket] {
-        self.targets(options).map { RemoteSocket(local: $0) }
+    public func fetchSockets(_ options: BroadcastOptions) async throws -> [FetchedSocket] {
+        self.localSockets(options)
+    }
+
+    public func localSockets(_ options: BroadcastOptions) -> [FetchedSocket] {
+        self.targets(options).map { FetchedSocket(local: $0) }
     }
 
     public func addSockets(_ options: BroadcastOptions, rooms: Set<String>) {

@@ -1,3 +1,4 @@
+import SocketIOAdapter
 import SocketIOCore
 
 /// A socket returned by `fetchSockets`: a description (id, handshake, rooms, data) of a socket on this node
@@ -23,8 +24,9 @@ public struct RemoteSocket: Sendable {
         self.namespace = namespace
     }
 
-    init(local socket: Socket) {
-        self.init(id: socket.id, handshake: socket.handshake.json, rooms: socket.rooms, data: socket.data, namespace: socket.namespace)
+    /// The socket `fetched` describes, in `namespace`.
+    public init(_ fetched: FetchedSocket, namespace: Namespace) {
+        self.init(id: fetched.id, handshake: fetched.handshake, rooms: fetched.rooms, data: fetched.data, namespace: namespace)
     }
 
     /// Emits an event to this socket.

@@ -1,7 +1,12 @@
 import SocketIOCore
 
 /// Where a namespace's rooms live and how its broadcasts reach sockets: on this node only
-/// (`InMemoryAdapter`, the default) or across nodes (a Redis adapter). One adapter per namespace.
+/// (the server's `InMemoryAdapter`, the default) or across nodes (a Redis adapter). One adapter per
+/// namespace.
+///
+/// The contract lives below the server (socketioxide's layering): an adapter reaches its namespace through
+/// `AdapterNamespace` and this node's sockets through the `LocalAdapter` the namespace makes for it, so an
+/// adapter module depends on `SocketIOAdapter` only.
 ///
 /// Room membership calls come from the socket's event loop; broadcast and query calls from anywhere.
 public protocol Adapter: AnyObject, Sendable {
@@ -29,7 +34,7 @@ public protocol Adapter: AnyObject, Sendable {
     /// The ids of the sockets in `rooms` (all sockets when empty).
     func sockets(in rooms: Set<String>) async throws -> Set<String>
     /// Descriptions of the sockets selected by `options`, on every node.
-    func fetchSockets(_ options: BroadcastOptions) async throws -> [RemoteSocket]
+    func fetchSockets(_ options: BroadcastOptions) async throws -> [FetchedSocket]
     /// Makes the selected sockets join `rooms`.
     func addSockets(_ options: BroadcastOptions, rooms: Set<String>)
     /// Makes the selected sockets leave `rooms`.
