@@ -126,7 +126,9 @@ def run_scenario(port: int, proc, slow_delay: float):
 
 
 def test_every_reading_client_gets_every_message_and_a_stalled_one_is_cut():
-    proc, port = start("--flow-stall-timeout", "3000")
+    # 8 s: on a loaded machine (load ~17 on 2 cores) the publisher's own reading thread, starved for 3 s,
+    # was taken for a stalled reader and cut
+    proc, port = start("--flow-stall-timeout", "8000")
     remaining = None
     try:
         publisher, slow, growth = run_scenario(port, proc, slow_delay=0.004)
@@ -170,7 +172,7 @@ def test_without_flow_control_reading_clients_are_cut_and_lose_messages():
 def test_a_long_polling_publisher_is_held_back_too():
     """A publisher over long-polling: while a recipient is congested, the answer to its POST is held, so
     it sends no next one; the slow reader still gets every message and the stalled client is cut."""
-    proc, port = start("--flow-stall-timeout", "3000")
+    proc, port = start("--flow-stall-timeout", "8000")
     count = 300
     try:
         stalled = stalled_client(port)
