@@ -7,11 +7,13 @@ import Testing
 /// The server's heartbeat over long-polling, with short intervals.
 @Suite(.timeLimit(.minutes(2))) struct EngineHeartbeatTests {  // live loopback connections: a hang fails, never stalls
     @Test func pingTimeoutClosesASilentPollingSession() async throws {
-        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(100))) { server in
+        // A timeout of 1 s: the first GET must come before the session ends (with 100 ms a loaded machine
+        // sent it too late and got 400).
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .seconds(1))) { server in
             let connection = try await server.connect()
             let (sid, open, _) = try await server.handshake(on: connection)
             #expect(open["pingInterval"] as? Int == 100)
-            #expect(open["pingTimeout"] as? Int == 100)
+            #expect(open["pingTimeout"] as? Int == 1000)
             let uri = server.path("EIO=4&transport=polling&sid=\(sid)")
 
             let ping = try await connection.request("GET", uri)
