@@ -15,8 +15,12 @@ let package = Package(
         .library(name: "SocketIORedis", targets: ["SocketIORedis"]),
         .library(name: "SocketIOAdminUI", targets: ["SocketIOAdminUI"]),
         .library(name: "SocketIOAdminUIRedis", targets: ["SocketIOAdminUIRedis"]),
+        .library(name: "SocketIOHummingbird", targets: ["SocketIOHummingbird"]),
+        .library(name: "SocketIOVapor", targets: ["SocketIOVapor"]),
         .executable(name: "socketio-conformance-server", targets: ["socketio-conformance-server"]),
         .executable(name: "socketio-chat", targets: ["socketio-chat"]),
+        .executable(name: "socketio-chat-hummingbird", targets: ["socketio-chat-hummingbird"]),
+        .executable(name: "socketio-chat-vapor", targets: ["socketio-chat-vapor"]),
         .executable(name: "socketio-cli", targets: ["socketio-cli"]),
         .executable(name: "socketio-bench", targets: ["socketio-bench"]),
     ],
@@ -32,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
     ],
     targets: [
         .target(
@@ -134,6 +140,28 @@ let package = Package(
             name: "SocketIOAdminUIRedis",
             dependencies: ["SocketIOAdminUI", "SocketIORedis", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .target(
+            name: "SocketIOHummingbird",
+            dependencies: [
+                "SocketIOServer",
+                "EngineIOServer",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SocketIOVapor",
+            dependencies: [
+                "SocketIOServer",
+                "EngineIOServer",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "socketio-conformance-server",
             dependencies: [
@@ -142,6 +170,12 @@ let package = Package(
                 "SocketIORedis",
                 "SocketIOAdminUI",
                 "SocketIOAdminUIRedis",
+                "SocketIOHummingbird",
+                "SocketIOVapor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Vapor", package: "vapor"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -150,9 +184,39 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "ChatExample",
+            dependencies: [
+                "SocketIOServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.copy("Public")]
+        ),
+        .executableTarget(
+            name: "socketio-chat-hummingbird",
+            dependencies: [
+                "ChatExample",
+                "SocketIOHummingbird",
+                "SocketIOServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "socketio-chat-vapor",
+            dependencies: [
+                "ChatExample",
+                "SocketIOVapor",
+                "SocketIOServer",
+                .product(name: "Vapor", package: "vapor"),
+            ]
+        ),
         .executableTarget(
             name: "socketio-chat",
             dependencies: [
+                "ChatExample",
                 "SocketIOServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 "SocketIORedis",
@@ -163,12 +227,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            resources: [.copy("Public")]
+            ]
         ),
         .executableTarget(
             name: "socketio-readme-examples",
-            dependencies: ["SocketIOServer", "SocketIOClient", "SocketIOAdminUI", "EngineIOServer"]
+            dependencies: [
+                "SocketIOServer",
+                "SocketIOClient",
+                "SocketIOAdminUI",
+                "EngineIOServer",
+                "SocketIOHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ]
         ),
         .executableTarget(
             name: "socketio-cli",

@@ -61,6 +61,15 @@ public final class EngineServer: Sendable {
         for session in self.sessions.withLockedValue({ Array($0.values) }) { session.close(reason: reason) }
     }
 
+    /// Closes every session with reason `server shutting down` (each client gets a close packet), then waits
+    /// until they are gone or `deadline` has passed.
+    public func drain(until deadline: NIODeadline) async {
+        self.closeAll(reason: .serverShuttingDown)
+        while self.clientsCount > 0, NIODeadline.now() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// The flush coalescer of `eventLoop`, made on first use.
     func loopServices(for eventLoop: EventLoop) -> LoopServices {
         self.loopServices.withLockedValue { services in

@@ -84,7 +84,9 @@ public struct EngineServerConfiguration: Sendable {
     }
 
     /// Whether `path` (decoded, without query) is served by Engine.IO.
-    func matches(path requestPath: String) -> Bool {
+    /// Whether a request to `requestPath` (decoded, without the query) is for the engine: the path with or
+    /// without its trailing slash.
+    public func matches(path requestPath: String) -> Bool {
         let trimmed = self.path.hasSuffix("/") ? String(self.path.dropLast()) : self.path
         return requestPath == trimmed || requestPath == trimmed + "/"
     }

@@ -87,8 +87,11 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Shutting down: the session sends its close packet; a WebSocket without one just closes.
-        if event is ChannelShouldQuiesceEvent, self.session == nil { self.write([], close: true) }
+        // Shutting down: the session sends its close packet (whichever server quiesces, ours or the framework
+        // this connection is mounted on); a WebSocket without one just closes.
+        if event is ChannelShouldQuiesceEvent {
+            if let session = self.session { session.close(reason: .serverShuttingDown) } else { self.write([], close: true) }
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

@@ -7,8 +7,12 @@ import NIOWebSocket
 
 /// Serves one HTTP/1.1 connection: Engine.IO polling requests and WebSocket upgrades under the engine's
 /// path, everything else through the application's handler. Requests are served one at a time.
+///
+/// Mounted in another server's pipeline (`mountedLocalPaths` set), it serves the engine's path and the
+/// local paths only, and hands every other request, part by part, to the handlers after it.
 final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
@@ -22,6 +26,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case answering
         /// The connection became a WebSocket.
         case upgraded
+        /// Mounted: a request of the framework's is passing through until its end.
+        case forwarding
     }
 
     private enum Route {
@@ -35,6 +41,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let isSecure: Bool
     private let maxRequestBodySize: Int
     private let logger: Logger
+    /// Mounted in another server's pipeline: the paths besides the engine's that this handler serves.
+    private let mountedLocalPaths: Set<String>?
     private var state: State = .idle
     private var keepAlive = true
     /// The pending polling GET of this connection, to tell its session when the connection drops.
@@ -48,8 +56,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         httpHandlers: [RemovableChannelHandler],
         isSecure: Bool,
         maxRequestBodySize: Int,
-        logger: Logger
+        logger: Logger,
+        mountedLocalPaths: Set<String>? = nil
     ) {
+        self.mountedLocalPaths = mountedLocalPaths
         self.engine = engine
         self.application = application
         self.httpHandlers = httpHandlers
@@ -58,10 +68,19 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.logger = logger
     }
 
+    private var isMounted: Bool { self.mountedLocalPaths != nil }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if case .forwarding = self.state {
+            if case .end = part { self.state = .idle }
+            context.fireChannelRead(data)
+            return
+        }
+        switch part {
         case .head(let head):
             self.receivedHead(head, context: context)
+            if case .forwarding = self.state { context.fireChannelRead(data) }
         case .body(var chunk):
             guard case .readingBody(let head, let route, var body) = self.state else { return }
             let limit = self.bodyLimit(route)
@@ -99,12 +118,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if self.isMounted {
+            self.mountedEventTriggered(context: context, event: event)
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             switch self.state {
             case .idle, .readingBody, .discardingBody:
                 self.logger.debug("HTTP connection closed: idle or stalled request")
                 context.close(promise: nil)
-            case .answering, .upgraded:
+            case .answering, .upgraded, .forwarding:
                 break  // a long-polling GET waits for data; the engine's heartbeat watches it
             }
             return
@@ -114,11 +137,38 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         // Shutting down: finish the request in progress, if any, then close.
-        self.keepAlive = false
+        self.shutDownPendingPoll()
         if case .idle = self.state { context.close(promise: nil) }
     }
 
+    /// Mounted: the framework's events (idle timeouts, shutdown) are the framework's while none of our
+    /// requests is in progress; during one, a shutdown closes the polling session and the connection after
+    /// the answer (the framework, which saw no request, would close it at once).
+    private func mountedEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch self.state {
+        case .idle, .forwarding, .upgraded:
+            context.fireUserInboundEventTriggered(event)
+        case .readingBody, .discardingBody, .answering:
+            if event is ChannelShouldQuiesceEvent { self.shutDownPendingPoll() }
+        }
+    }
+
+    /// Shutting down: no keep-alive; a waiting long-polling GET gets its session's close packet.
+    private func shutDownPendingPoll() {
+        self.keepAlive = false
+        if let (session, _) = self.pendingPoll { session.close(reason: .serverShuttingDown) }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if self.isMounted {
+            switch self.state {
+            case .idle, .forwarding, .upgraded:
+                context.fireErrorCaught(error)
+                return
+            case .readingBody, .discardingBody, .answering:
+                break
+            }
+        }
         if let parserError = error as? HTTPParserError {
             self.logger.info("bad HTTP request, connection closed", metadata: ["http.error": "\(error)"])
             if case .idle = self.state {
@@ -151,31 +201,26 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             context.close(promise: nil)
             return
         }
-        self.keepAlive = head.isKeepAlive
         let target = RequestTarget(head.uri)
         guard let engine = self.engine, engine.configuration.matches(path: target.path) else {
+            if let local = self.mountedLocalPaths, !local.contains(target.path) {
+                self.state = .forwarding
+                return
+            }
+            self.keepAlive = head.isKeepAlive
             self.state = .readingBody(head, .application, ByteBuffer())
             return
         }
-        if head.method == .OPTIONS, let cors = engine.configuration.cors {
+        self.keepAlive = head.isKeepAlive
+        switch engine.route(head) {
+        case .preflight(let headers):
             self.state = .discardingBody
-            self.write(status: .noContent, headers: cors.preflightHeaders(request: head.headers), body: ByteBuffer(), context: context)
-            return
-        }
-        let isUpgrade = WebSocketHandshake.isUpgradeRequest(head)
-        let classified = EngineRequest.classify(
-            method: head.method.rawValue,
-            query: target.query,
-            isWebSocketUpgrade: isUpgrade,
-            transports: engine.configuration.transports
-        )
-        switch classified {
-        case .failure(let code):
-            self.logger.debug("engine.io request refused", metadata: ["eio.code": "\(code)", "http.uri": "\(head.uri)"])
+            self.write(status: .noContent, headers: headers, body: ByteBuffer(), context: context)
+        case .refused(let code, let isUpgrade):
             self.state = .discardingBody
             if isUpgrade { self.keepAlive = false }
             self.answer(.error(code), head: head, context: context)
-        case .success(let request):
+        case .request(let request):
             // Answered once the request's end has been read (for an upgrade, so that no HTTP part
             // reaches the WebSocket handlers).
             self.state = .readingBody(head, .engine(request), ByteBuffer())
@@ -221,14 +266,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         switch request {
         case .pollingHandshake:
-            let handshake = self.handshakeRequest(head, transport: .polling, context: context)
-            engine.authorize(handshake, on: context.eventLoop).assumeIsolated().whenSuccess { decision in
-                switch decision {
-                case .allow:
-                    self.answer(engine.pollingHandshake(handshake, on: context.eventLoop), head: head, context: context)
-                case .refuse(let message):
-                    self.answer(.error(EngineErrorCode(code: 4, message: message)), head: head, context: context)
-                }
+            let handshake = EngineHandshakeRequest(head, remoteAddress: context.channel.remoteAddress, isSecure: self.isSecure, transport: .polling)
+            engine.answerPollingHandshake(handshake, on: context.eventLoop).assumeIsolated().whenSuccess { answer in
+                self.answer(answer, head: head, context: context)
             }
         case .poll(let sid):
             let promise = context.eventLoop.makePromise(of: EngineHTTPAnswer.self)
@@ -249,20 +289,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
-    private func handshakeRequest(_ head: HTTPRequestHead, transport: EngineTransport, context: ChannelHandlerContext) -> EngineHandshakeRequest {
-        EngineHandshakeRequest(
-            uri: head.uri,
-            target: RequestTarget(head.uri),
-            // A copy sized to fit: the decoder's header array reserves room for many more headers, and the
-            // session keeps these for its whole life (`socket.handshake.headers`).
-            headers: HTTPHeaders(head.headers.map { ($0.name, $0.value) }),
-            remoteAddress: context.channel.remoteAddress,
-            isSecure: self.isSecure,
-            time: .now(),
-            transport: transport
-        )
-    }
-
     private func serveApplication(_ head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         guard let application = self.application else {
             self.write(response: .notFound, context: context)
@@ -271,7 +297,6 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let request = HTTPRequest(
             method: head.method,
             uri: head.uri,
-            target: RequestTarget(head.uri),
             headers: head.headers,
             body: body,
             remoteAddress: context.channel.remoteAddress
@@ -287,87 +312,37 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         // A refused upgrade ends the connection, like Node's `abortUpgrade`: WebSocket clients only
         // report the failure once the socket closes.
         self.keepAlive = false
-        guard engine.allowsWebSocketOrigin(head.headers) else {
-            self.logger.info("engine.io WebSocket refused: origin not allowed", metadata: ["http.origin": "\(head.headers.first(name: "Origin") ?? "")"])
-            self.answer(.error(.forbidden), head: head, context: context)
-            return
-        }
-        let accepted: WebSocketHandshake.Accepted
-        do {
-            accepted = try WebSocketHandshake.accept(head, configuration: engine.configuration.webSocket)
-        } catch {
-            self.logger.debug("bad WebSocket handshake", metadata: ["ws.error": "\(error)"])
-            self.answer(.error(.badRequest), head: head, context: context)
-            return
-        }
-        switch request {
-        case .upgrade(let sid):
-            guard let session = engine.socket(id: sid, from: context.channel.remoteAddress) else {
-                self.answer(.error(.unknownSessionID), head: head, context: context)
-                return
-            }
-            session.eventLoop.submit { session.canUpgrade() }.hop(to: context.eventLoop).assumeIsolated().whenSuccess { allowed in
-                guard allowed else {
-                    // Like Node.js: finish the WebSocket handshake, then close it (the session keeps
-                    // its current transport).
-                    let handler = EngineWebSocketHandler()
-                    self.performUpgrade(accepted, engine: engine, handler: handler, context: context) {
-                        handler.write([], close: true)
-                    }
-                    return
-                }
-                let handler = EngineWebSocketHandler()
-                handler.session = session
-                let transport = WebSocketTransport(channel: context.channel, handler: handler)
-                self.performUpgrade(accepted, engine: engine, handler: handler, context: context) {
-                    session.eventLoop.execute { session.attachProbe(transport) }
-                }
-            }
-        default:
-            let handshake = self.handshakeRequest(head, transport: .websocket, context: context)
-            engine.authorize(handshake, on: context.eventLoop).assumeIsolated().whenSuccess { decision in
-                if case .refuse(let message) = decision {
-                    self.answer(.error(EngineErrorCode(code: 4, message: message)), head: head, context: context)
-                    return
-                }
-                var accepted = accepted
-                let handler = EngineWebSocketHandler()
-                let transport = WebSocketTransport(channel: context.channel, handler: handler)
-                let (session, open) = engine.openSession(handshake: handshake, on: context.eventLoop, webSocket: transport)
-                handler.session = session
-                if let cookie = engine.configuration.cookie {
-                    accepted.headers.add(name: "Set-Cookie", value: cookie.headerValue(sid: session.id))
-                }
-                handler.write([open], close: false)
-                self.performUpgrade(accepted, engine: engine, handler: handler, context: context) {}
+        engine.webSocketDecision(
+            head,
+            request: request,
+            remoteAddress: context.channel.remoteAddress,
+            isSecure: self.isSecure,
+            on: context.eventLoop
+        ).assumeIsolated().whenSuccess { decision in
+            switch decision {
+            case .refuse(let answer):
+                self.answer(answer, head: head, context: context)
+            case .upgrade(let upgrade):
+                self.performUpgrade(upgrade.start(on: context.channel), engine: engine, context: context)
             }
         }
     }
 
-    private func performUpgrade(
-        _ accepted: WebSocketHandshake.Accepted,
-        engine: EngineServer,
-        handler: EngineWebSocketHandler,
-        context: ChannelHandlerContext,
-        then: @escaping () -> Void
-    ) {
+    private func performUpgrade(_ connection: EngineWebSocketConnection, engine: EngineServer, context: ChannelHandlerContext) {
         self.state = .upgraded
-        let loopBoundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
+        let loopBoundConnection = NIOLoopBound(connection, eventLoop: context.eventLoop)
+        let barrier = self.isMounted
         WebSocketUpgrade.upgrade(
             context: context,
-            accepted: accepted,
+            accepted: connection.accepted,
             configuration: engine.configuration.webSocket,
             removing: self.httpHandlers + [self]
         ) { pipeline in
-            // Right before the frame encoder: below it only the socket (and TLS, when on) remain.
-            let frameEncoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
-            try pipeline.addHandler(loopBoundHandler.value.rawWriter, position: .before(frameEncoder))
-            try pipeline.addHandler(loopBoundHandler.value)
+            try loopBoundConnection.value.addEngineHandlers(to: pipeline, barrier: barrier)
         }.assumeIsolated().whenComplete { result in
             switch result {
             case .success:
-                loopBoundHandler.value.upgradeCompleted()
-                then()
+                loopBoundConnection.value.upgradeCompleted()
             case .failure(let error):
                 self.logger.debug("WebSocket upgrade failed", metadata: ["ws.error": "\(error)"])
                 context.close(promise: nil)
@@ -378,18 +353,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: Answers
 
     private func answer(_ answer: EngineHTTPAnswer, head: HTTPRequestHead?, context: ChannelHandlerContext) {
-        switch answer.status.code {
-        case 400: EngineMetrics.error("http_400")
-        case 403: EngineMetrics.error("http_403")
-        case 413: EngineMetrics.error("http_413")
-        default: break
-        }
-        var headers = answer.headers
-        if let cors = self.engine?.configuration.cors {
-            cors.addResponseHeaders(to: &headers, requestOrigin: head?.headers.first(name: "Origin"))
-        }
-        headers.replaceOrAdd(name: "Content-Length", value: String(answer.body.readableBytes))
-        self.write(status: answer.status, headers: headers, body: answer.body, context: context)
+        guard let engine = self.engine else { return }
+        let response = engine.finish(answer, requestOrigin: head?.headers.first(name: "Origin"))
+        self.write(status: response.status, headers: response.headers, body: response.body, context: context)
     }
 
     private func write(response: HTTPResponse, context: ChannelHandlerContext) {

@@ -21,6 +21,13 @@ public struct HTTPRequest: Sendable {
     public var path: String { self.target.path }
 }
 
+extension HTTPRequest {
+    /// Creates a request (for handing a request that another server received to an `HTTPRequestHandler`).
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer, remoteAddress: SocketAddress?) {
+        self.init(method: method, uri: uri, target: RequestTarget(uri), headers: headers, body: body, remoteAddress: remoteAddress)
+    }
+}
+
 /// The application's answer to an `HTTPRequest`.
 public struct HTTPResponse: Sendable {
     /// The status.

@@ -160,12 +160,7 @@ public final class HTTPServer: Sendable {
     /// every connection is closed, or when `gracePeriod` has passed.
     public func shutdown(gracePeriod: TimeAmount = .seconds(10)) async throws {
         let deadline = NIODeadline.now() + gracePeriod
-        if let engine = self.engine {
-            engine.closeAll(reason: .serverShuttingDown)
-            while engine.clientsCount > 0, NIODeadline.now() < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
+        await self.engine?.drain(until: deadline)
         let closed = self.group.next().makePromise(of: Void.self)
         self.quiesce.initiateShutdown(promise: closed)
         let remaining = deadline - NIODeadline.now()

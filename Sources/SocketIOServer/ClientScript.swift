@@ -24,9 +24,14 @@ enum ClientScript {
         return "\"\(String(hash, radix: 36))\""
     }()
 
+    /// Where the script is served for an engine at `enginePath`.
+    static func path(under enginePath: String) -> String {
+        (enginePath.hasSuffix("/") ? enginePath : enginePath + "/") + "socket.io.js"
+    }
+
     /// Wraps `application` so that `<enginePath>socket.io.js` answers with the client.
     static func serving(at enginePath: String, before application: HTTPRequestHandler?) -> HTTPRequestHandler {
-        let scriptPath = (enginePath.hasSuffix("/") ? enginePath : enginePath + "/") + "socket.io.js"
+        let scriptPath = self.path(under: enginePath)
         return { request in
             guard request.path == scriptPath, request.method == .GET || request.method == .HEAD else {
                 return await application?(request) ?? .notFound

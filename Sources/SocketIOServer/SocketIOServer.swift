@@ -197,6 +197,17 @@ public final class SocketIOServer: Sendable {
         ClientScript.serving(at: self.configuration.engine.path, before: application)
     }
 
+    /// Where the browser client is served (`/socket.io/socket.io.js` by default), by `httpHandler` and by
+    /// the framework mounts.
+    public var clientScriptPath: String { ClientScript.path(under: self.configuration.engine.path) }
+
+    /// Closes every session with reason `server shutting down` (clients are told), then waits until they
+    /// are gone or `gracePeriod` has passed: the Socket.IO part of a graceful shutdown, for servers that
+    /// are not ours (framework mounts).
+    public func drain(gracePeriod: TimeAmount = .seconds(10)) async {
+        await self.engine.drain(until: .now() + gracePeriod)
+    }
+
     /// Disconnects every client and stops listening.
     public func close() async throws {
         self.engine.closeAll(reason: .serverShuttingDown)

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Metrics
 import Prometheus
+import ChatExample
 import ServiceLifecycle
 import SocketIOAdminUI
 import SocketIOAdminUIRedis
@@ -69,7 +70,7 @@ struct ChatServer: AsyncParsableCommand {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         }
         let serveMetrics = metrics
-        guard let folder = publicFolder ?? Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {
+        guard let folder = publicFolder ?? ChatApp.publicFolder else {
             throw ValidationError("the page folder (Public) is missing from the build")
         }
 

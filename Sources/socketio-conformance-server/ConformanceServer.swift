@@ -83,6 +83,13 @@ struct ConformanceServer: AsyncParsableCommand {
     @Flag(help: "Serve the server's metrics at /metrics (swift-prometheus), as socketio-chat --metrics does.")
     var metrics = false
 
+    @Option(help: "Serve the Socket.IO fixture mounted on an application of this framework (hummingbird or vapor) that also has its own routes (GET /health), instead of on our own listener.")
+    var mount: Mount?
+
+    enum Mount: String, ExpressibleByArgument {
+        case hummingbird, vapor
+    }
+
     @Option(help: "Join a cluster through this Redis (redis://[user:pass@]host:port/db): the fixture acts cluster-wide.")
     var redis: String?
 
@@ -166,6 +173,7 @@ struct ConformanceServer: AsyncParsableCommand {
         if perMessageDeflate { configuration.perMessageDeflate = PerMessageDeflateConfiguration() }
         let engineServer: EngineServer
         var application: HTTPRequestHandler? = nil
+        var mountedServer: SocketIOServer?
         if engine {
             engineServer = EngineServer(configuration: configuration, logger: Logger(label: "engine.io"))
             engineServer.onConnection { socket in socket.delegate = EngineEchoFixture() }
@@ -206,6 +214,7 @@ struct ConformanceServer: AsyncParsableCommand {
                 body.writeBytes(registry.emitToBuffer())
                 return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: body)
             }
+            mountedServer = io
         }
         var tls: TLSConfiguration?
         if let tlsCert, let tlsKey {
@@ -213,6 +222,14 @@ struct ConformanceServer: AsyncParsableCommand {
                 certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem))
             )
+        }
+        if let mount {
+            guard let io = mountedServer else { throw ValidationError("--mount serves the Socket.IO fixture: not with --engine") }
+            switch mount {
+            case .hummingbird: try await HummingbirdMount.run(io: io, host: host, port: port, tls: tls)
+            case .vapor: try await VaporMount.run(io: io, host: host, port: port, tls: tls)
+            }
+            return
         }
         let server = HTTPServer(
             configuration: .init(host: host, port: port, tls: tls, idleTimeout: .milliseconds(idleTimeout)),

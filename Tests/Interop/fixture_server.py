@@ -9,8 +9,11 @@ import urllib.request
 from conftest import HOST, free_port, swift_bin_dir
 
 
-def start(*flags, ping=("25000", "20000")):
-    """Starts the fixture on a free port; returns (process, port). stderr is captured for log checks."""
+def start(*flags, ping=("25000", "20000"), mount="own"):
+    """Starts the fixture on a free port (on our own listener, or mounted on a framework's application:
+    `mount` is one of sio_support.MOUNTS); returns (process, port). stderr is captured for log checks."""
+    if mount != "own":
+        flags = (*flags, "--mount", mount)
     port = free_port()
     binary = os.environ.get("CONFORMANCE_SERVER_BIN") or str(swift_bin_dir() / "socketio-conformance-server")
     proc = subprocess.Popen([binary, "--host", HOST, "--port", str(port), "--ping-interval", ping[0],

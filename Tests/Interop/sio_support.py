@@ -39,7 +39,16 @@ def implementation() -> str:
     return os.environ.get("SIO_SERVER") or os.environ.get("EIO_SERVER", "swift")
 
 
-def sio_server_command(port: int) -> list[str]:
+# Where the Swift fixture is served: our own listener, or mounted on an application of each framework
+# (`--mount`, with routes and middleware of its own).
+MOUNTS = ["own", "hummingbird", "vapor"]
+
+
+def mount_args(mount: str) -> list[str]:
+    return [] if mount == "own" else ["--mount", mount]
+
+
+def sio_server_command(port: int, mount: str = "own") -> list[str]:
     impl = implementation()
     if impl == "python":
         return [sys.executable, str(HERE / "fixtures" / "socketio_fixture_server.py"),
@@ -51,13 +60,14 @@ def sio_server_command(port: int) -> list[str]:
     if not path.is_file():
         raise RuntimeError(f"server binary {path} not found: run `swift build` first "
                            "(or set CONFORMANCE_SERVER_BIN / SIO_SERVER=python)")
-    return [str(path), "--host", HOST, "--port", str(port), "--quiet"]
+    return [str(path), "--host", HOST, "--port", str(port), "--quiet", *mount_args(mount)]
 
 
 class SioServerProcess(ServerProcess):
     """The Socket.IO fixture (see ServerProcess for the lifecycle and log capture)."""
 
-    def __init__(self):
+    def __init__(self, mount: str = "own"):
+        self.mount = mount
         super().__init__("socketio")
 
     @property
@@ -70,7 +80,7 @@ class SioServerProcess(ServerProcess):
 
     def start(self, timeout: float = 30.0) -> None:
         self.port = free_port()
-        cmd = sio_server_command(self.port)
+        cmd = sio_server_command(self.port, self.mount)
         self.lines.clear()
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -101,6 +111,16 @@ class SioServerProcess(ServerProcess):
 @pytest.fixture(scope="module")
 def _sio_server_process():
     server = SioServerProcess()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=MOUNTS, name="_sio_server_process")
+def _sio_server_process_across_mounts(request):
+    """`_sio_server_process` for the suites that also run against the mounts: a module that imports this
+    one instead runs each test against our own listener, then Hummingbird's mount, then Vapor's (with
+    SIO_SERVER=python, against the reference server each time)."""
+    server = SioServerProcess(request.param)
     yield server
     server.stop()
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import chat_server, new_browser, wait_js
-from conftest import HOST, ROOT
+from browser_support import RestartableServer, chat_server, new_browser, wait_js
+from conftest import HOST, ROOT, swift_bin_dir
 
 ADMIN_TOKEN = "s3cret-token"
 
@@ -33,8 +33,31 @@ def server():
     srv.stop()
 
 
+def mounted_chat_server(framework: str) -> RestartableServer:
+    """The chat example mounted on a framework's application, with the same page (see
+    Sources/socketio-chat-hummingbird and Sources/socketio-chat-vapor)."""
+    binary = str(swift_bin_dir() / f"socketio-chat-{framework}")
+    if framework == "vapor":
+        return RestartableServer(lambda port: [binary, "serve", "--hostname", HOST, "--port", str(port)],
+                                 ready_text="Server started", name="socketio-chat-vapor")
+    return RestartableServer(lambda port: [binary, "--host", HOST, "--port", str(port)],
+                             name="socketio-chat-hummingbird")
+
+
+@pytest.fixture(scope="module", params=["own", "hummingbird", "vapor"])
+def any_server(request, server):
+    """The chat on our own listener, then mounted on Hummingbird, then on Vapor."""
+    if request.param == "own":
+        yield server
+        return
+    srv = mounted_chat_server(request.param)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture(scope="module")
-def pages(server):
+def pages():
     alice = new_browser()
     bob = new_browser(width=390, height=760)  # a phone-sized window
     yield alice, bob
@@ -82,7 +105,8 @@ def has_message(driver, text: str, timeout: float = 10) -> None:
             timeout=timeout, message=f"message {text!r}")
 
 
-def test_two_pages_chat_in_a_room(pages, server):
+def test_two_pages_chat_in_a_room(pages, any_server):
+    server = any_server
     alice, bob = pages
     enter(alice, server.base, "alice", "lobby")
     enter(bob, server.base, "bob", "lobby", "?transports=polling")
@@ -122,7 +146,8 @@ def test_two_pages_chat_in_a_room(pages, server):
     assert shot.stat().st_size > 10_000
 
 
-def test_newcomer_gets_the_history_and_leave_notice(pages, server):
+def test_newcomer_gets_the_history_and_leave_notice(pages, any_server):
+    server = any_server
     ensure_chatting(pages, server)
     alice, _ = pages
     if not alice.execute_script(f"return {texts('li.message .text')}.includes('Hello Bob! Ça va ?')"):
@@ -179,7 +204,8 @@ def test_admin_page(pages, server):
         admin.quit()
 
 
-def test_pages_reconnect_after_server_restart(pages, server):
+def test_pages_reconnect_after_server_restart(pages, any_server):
+    server = any_server
     ensure_chatting(pages, server)
     alice, bob = pages
     server.stop()
@@ -235,7 +261,7 @@ def public_tree():
     """A copy of the pages with a secret beside the folder and a symlink pointing out of it."""
     base = Path(tempfile.mkdtemp(prefix="chat-public-"))
     public = base / "public"
-    shutil.copytree(ROOT / "Sources" / "socketio-chat" / "Public", public)
+    shutil.copytree(ROOT / "Sources" / "ChatExample" / "Public", public)
     (base / "secret.txt").write_text("TOP SECRET OUTSIDE")
     (public / "escape.txt").symlink_to(base / "secret.txt")
     (public / "up").symlink_to(base)

@@ -8,17 +8,21 @@ import signal
 import socket
 import threading
 
+import pytest
 import socketio
 
 from conftest import HOST
 from fixture_server import start
-from sio_support import Dispatch
+from sio_support import MOUNTS, Dispatch
 
 BURST = 200
 
 
-def test_sigterm_closes_clients_properly_and_exits_zero():
-    proc, port = start("--quiet")
+@pytest.mark.parametrize("mount", MOUNTS)
+def test_sigterm_closes_clients_properly_and_exits_zero(mount):
+    """On our own listener, and through each framework's own shutdown (ServiceLifecycle for Hummingbird,
+    the application's lifecycle for Vapor)."""
+    proc, port = start("--quiet", mount=mount)
     clients = {}
     try:
         for name, transports in (("websocket", ["websocket"]), ("polling", ["polling"])):

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import socketio
 
-from sio_support import (TRANSPORTS, WAIT, Recorder, _sio_server_process, fence, run_async,  # noqa: F401
+from sio_support import (TRANSPORTS, WAIT, Recorder, _sio_server_process_across_mounts, fence, run_async,  # noqa: F401
                          sio_clients, sio_server, wait_until)
 
 pytestmark = pytest.mark.timeout(30)

@@ -26,7 +26,7 @@ import requests
 import websocket
 
 from eio_raw import ws_recv, ws_wait_closed
-from sio_support import PING_INTERVAL, PING_TIMEOUT, _sio_server_process, sio_server  # noqa: F401
+from sio_support import PING_INTERVAL, PING_TIMEOUT, _sio_server_process_across_mounts, sio_server  # noqa: F401
 
 pytestmark = pytest.mark.timeout(2 + 3)  # mocha's 2 s plus process/thread overhead
 HEARTBEAT = pytest.mark.timeout(5 + 3)  # the suite's heartbeat block uses this.timeout(5000)

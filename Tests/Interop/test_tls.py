@@ -9,6 +9,7 @@ import socketio
 
 from conftest import HOST
 from fixture_server import start, stop
+from sio_support import MOUNTS
 
 
 @pytest.fixture
@@ -20,10 +21,13 @@ def certificate(tmp_path):
     return str(cert), str(key)
 
 
+@pytest.mark.parametrize("mount", MOUNTS)
 @pytest.mark.parametrize("transports", [["websocket"], ["polling"], ["polling", "websocket"]])
-def test_socketio_over_tls(certificate, transports):
+def test_socketio_over_tls(certificate, transports, mount):
     """python-socketio's asyncio client (aiohttp) over HTTPS long-polling and WSS, verifying our
-    self-signed certificate: an event with binary comes back through its acknowledgement.
+    self-signed certificate: an event with binary comes back through its acknowledgement. On our own
+    listener, and mounted on Hummingbird (HummingbirdTLS) and Vapor (its server's tlsConfiguration):
+    the certificate is the framework's, Socket.IO rides on it.
 
     Not its threaded client: that one reads and writes one `ssl.SSLSocket` from two threads at once
     (websocket-client's read loop and write loop), which OpenSSL does not allow; about one run in
@@ -35,7 +39,7 @@ def test_socketio_over_tls(certificate, transports):
     close packet (its write loop stops once the state leaves "connected", even with the packet queued),
     then waits for its pending GET, which our server ends with the next ping."""
     cert, key = certificate
-    proc, port = start("--tls-cert", cert, "--tls-key", key, ping=("2000", "5000"))
+    proc, port = start("--tls-cert", cert, "--tls-key", key, ping=("2000", "5000"), mount=mount)
 
     async def round_trip():
         context = ssl.create_default_context(cafile=cert)

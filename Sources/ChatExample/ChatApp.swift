@@ -2,7 +2,8 @@ import Foundation
 import NIOCore
 import SocketIOServer
 
-/// The chat's Socket.IO side: the main namespace for people, `/admin` for the admin page.
+/// The chat's Socket.IO side, shared by the chat examples (`socketio-chat` on our own listener,
+/// `socketio-chat-hummingbird` and `socketio-chat-vapor` mounted on those frameworks): the main namespace for people, `/admin` for the admin page.
 ///
 /// Client → server events (`/`): `nickname` (name, ack), `join` (room, ack → history and members),
 /// `leave` (room, ack), `message` ({room, text}, ack → {id, time}), `received` ({id}: this page showed
@@ -21,12 +22,25 @@ import SocketIOServer
 /// (The official Admin UI, `--admin-ui`, has its own namespace: see `ChatAdminUIArguments`.)
 ///
 /// `socket.data` holds the person's `nickname`, for the Admin UI and for `fetchSockets` on other nodes.
-struct ChatApp: Sendable {
+public struct ChatApp: Sendable {
     let io: SocketIOServer
     let state = ChatState()
     let adminToken: String?
 
-    func install() {
+    /// The chat on `io`; the admin page needs `adminToken` (it is off without one).
+    public init(io: SocketIOServer, adminToken: String? = nil) {
+        self.io = io
+        self.adminToken = adminToken
+    }
+
+    /// The folder of the chat's pages (`index.html`, `chat.js`, `style.css`, `admin.html`, `admin.js`),
+    /// shared by every chat example.
+    public static var publicFolder: String? {
+        Bundle.module.url(forResource: "Public", withExtension: nil)?.path
+    }
+
+    /// Registers the chat's handlers on `io`.
+    public func install() {
         self.io.on(.connection) { socket in self.connected(socket) }
         let admin = self.io.of("/admin")
         admin.use { socket in

@@ -1,0 +1,152 @@
+"""Socket.IO mounted on a Hummingbird 2 and a Vapor 4 application (`socketio-conformance-server --mount`):
+the application keeps its routes, its middleware and its 404s, upgrades outside the Socket.IO path stay
+the application's, and under the path our server answers (the client script, CORS, polling, WebSocket
+with permessage-deflate), bypassing the application's middleware as Node's socket.io bypasses express's.
+
+The same fixture also runs the Socket.IO client suites (test_socketio_client_interop.py), the protocol
+suite (test_socketio_protocol_suite.py), TLS (test_tls.py) and graceful shutdown
+(test_graceful_shutdown.py) on both mounts; the chat examples run in Chromium (test_browser_chat.py)."""
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+import requests
+import socketio
+import websocket
+import websockets.sync.client
+
+from conftest import HOST
+from fixture_server import start, stop
+
+FRAMEWORKS = ["hummingbird", "vapor"]
+MARKER = "X-App-Middleware"
+
+
+@pytest.fixture(scope="module", params=FRAMEWORKS)
+def app(request):
+    """The fixture mounted on the framework's application, with permessage-deflate offered."""
+    proc, port = start("--quiet", "--per-message-deflate", mount=request.param)
+    yield request.param, f"http://{HOST}:{port}", port
+    stop(proc)
+
+
+def test_the_applications_route_and_middleware_answer(app):
+    framework, base, _ = app
+    response = requests.get(base + "/health", timeout=5)
+    assert response.status_code == 200 and response.text == "ok"
+    assert response.headers[MARKER] == framework
+
+
+@pytest.mark.parametrize("path", ["/nope", "/socket.iox", "/socket", "/health/more"])
+def test_the_applications_404s_are_its_own(app, path):
+    framework, base, _ = app
+    response = requests.get(base + path, timeout=5)
+    assert response.status_code == 404 and response.text == "app 404"
+    assert response.headers[MARKER] == framework
+
+
+def test_socketio_answers_under_its_path_without_the_applications_middleware(app):
+    _, base, _ = app
+    response = requests.get(base + "/socket.io/?EIO=4&transport=polling", timeout=5)
+    assert response.status_code == 200 and response.text.startswith('0{"sid":')
+    assert MARKER not in response.headers
+    # engine.io's own errors, not the application's 404
+    response = requests.get(base + "/socket.io/?EIO=4&transport=polling&sid=unknown", timeout=5)
+    assert response.status_code == 400 and response.json() == {"code": 1, "message": "Session ID unknown"}
+    assert MARKER not in response.headers
+
+
+def test_the_client_script_is_served(app):
+    _, base, _ = app
+    response = requests.get(base + "/socket.io/socket.io.js", timeout=5)
+    assert response.status_code == 200 and "javascript" in response.headers["Content-Type"]
+    assert "function lookup" in response.text and MARKER not in response.headers
+    again = requests.get(base + "/socket.io/socket.io.js", headers={"If-None-Match": response.headers["ETag"]}, timeout=5)
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_cors_as_on_our_own_listener(app):
+    _, base, _ = app
+    origin = "http://elsewhere.example"
+    preflight = requests.options(base + "/socket.io/?EIO=4&transport=polling", timeout=5, headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] in ("*", origin)
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    response = requests.get(base + "/socket.io/?EIO=4&transport=polling", headers={"Origin": origin}, timeout=5)
+    assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] in ("*", origin)
+
+
+def test_websocket_under_the_path_is_ours_with_permessage_deflate(app):
+    """The 101 carries our handshake's negotiation (permessage-deflate, which neither framework's
+    WebSocket stack was asked for), and a compressed session works both ways."""
+    _, _, port = app
+    url = f"ws://{HOST}:{port}/socket.io/?EIO=4&transport=websocket"
+    with websockets.sync.client.connect(url, compression="deflate", open_timeout=5) as ws:
+        assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert ws.recv(timeout=5).startswith('0{"sid":')
+        ws.send("40")
+        assert ws.recv(timeout=5).startswith('40{"sid":')
+        big = "x" * 5000  # over the compression threshold: compressed both ways
+        ws.send('421["message-with-ack","%s"]' % big)
+        answer = ws.recv(timeout=5)
+        while not answer.startswith("43"):  # the fixture's welcome events come first
+            answer = ws.recv(timeout=5)
+        assert answer == '431["%s"]' % big
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    with socket.create_connection((HOST, port), timeout=5) as conn:
+        conn.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def test_an_upgrade_outside_the_path_is_left_to_the_application(app):
+    framework, _, port = app
+    if framework == "vapor":
+        # the application's own WebSocket route, served by Vapor's WebSocket stack
+        ws = websocket.create_connection(f"ws://{HOST}:{port}/app-echo", timeout=5)
+        try:
+            ws.send("hello app")
+            assert ws.recv() == "hello app"
+        finally:
+            ws.close()
+    # an upgrade to one of the application's plain routes gets the route's answer, not our 101
+    head = raw_request(port, (
+        b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"))
+    status_line = head.split(b"\r\n")[0]
+    assert b" 101 " not in status_line
+    assert MARKER.lower().encode() in head.lower()
+
+
+def test_python_socketio_clients_chat_through_the_mount(app):
+    """Two clients, one on each transport, reach each other through the fixture's broadcast."""
+    _, base, _ = app
+    received = threading.Event()
+    got = []
+    listener = socketio.Client(reconnection=False)
+    sender = socketio.Client(reconnection=False)
+
+    @listener.on("news")
+    def on_news(*args):
+        got.append(list(args))
+        received.set()
+
+    try:
+        listener.connect(base, transports=["websocket"], wait_timeout=5)
+        sender.connect(base, transports=["polling"], wait_timeout=5)
+        sender.call("broadcast", ("news", "hi all", {"n": 1}), timeout=5)
+        assert received.wait(5)
+        assert got == [["hi all", {"n": 1}]]
+    finally:
+        listener.disconnect()
+        sender.disconnect()
