@@ -44,22 +44,23 @@ def mounted_chat_server(framework: str) -> RestartableServer:
                              name="socketio-chat-hummingbird")
 
 
-@pytest.fixture(scope="module", params=["own", "hummingbird", "vapor"])
-def any_server(request, server):
-    """The chat on our own listener, then mounted on Hummingbird, then on Vapor."""
-    if request.param == "own":
-        yield server
-        return
+@pytest.fixture(scope="module", params=["hummingbird", "vapor"])
+def mount_server(request):
     srv = mounted_chat_server(request.param)
     srv.start()
     yield srv
     srv.stop()
 
 
-@pytest.fixture(scope="module")
-def pages():
+def two_browsers():
     alice = new_browser()
     bob = new_browser(width=390, height=760)  # a phone-sized window
+    return alice, bob
+
+
+@pytest.fixture(scope="module")
+def pages(server):
+    alice, bob = two_browsers()
     yield alice, bob
     alice.quit()
     bob.quit()
@@ -105,8 +106,7 @@ def has_message(driver, text: str, timeout: float = 10) -> None:
             timeout=timeout, message=f"message {text!r}")
 
 
-def test_two_pages_chat_in_a_room(pages, any_server):
-    server = any_server
+def test_two_pages_chat_in_a_room(pages, server):
     alice, bob = pages
     enter(alice, server.base, "alice", "lobby")
     enter(bob, server.base, "bob", "lobby", "?transports=polling")
@@ -146,8 +146,7 @@ def test_two_pages_chat_in_a_room(pages, any_server):
     assert shot.stat().st_size > 10_000
 
 
-def test_newcomer_gets_the_history_and_leave_notice(pages, any_server):
-    server = any_server
+def test_newcomer_gets_the_history_and_leave_notice(pages, server):
     ensure_chatting(pages, server)
     alice, _ = pages
     if not alice.execute_script(f"return {texts('li.message .text')}.includes('Hello Bob! Ça va ?')"):
@@ -204,8 +203,7 @@ def test_admin_page(pages, server):
         admin.quit()
 
 
-def test_pages_reconnect_after_server_restart(pages, any_server):
-    server = any_server
+def test_pages_reconnect_after_server_restart(pages, server):
     ensure_chatting(pages, server)
     alice, bob = pages
     server.stop()
@@ -254,6 +252,29 @@ def raw_get(port: int, target: str, headers: dict[str, str] | None = None) -> tu
         name, _, value = line.partition(":")
         parsed[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), parsed, body
+
+
+# The same chat mounted on a Hummingbird and a Vapor application (socketio-chat-hummingbird and
+# socketio-chat-vapor: the same ChatApp and page, served by the framework's file middleware): the same
+# browser scenarios, with pages of their own.
+@pytest.fixture(scope="module")
+def mount_pages(mount_server):
+    alice, bob = two_browsers()
+    yield alice, bob
+    alice.quit()
+    bob.quit()
+
+
+def test_mounted_two_pages_chat_in_a_room(mount_pages, mount_server):
+    test_two_pages_chat_in_a_room(mount_pages, mount_server)
+
+
+def test_mounted_newcomer_gets_the_history_and_leave_notice(mount_pages, mount_server):
+    test_newcomer_gets_the_history_and_leave_notice(mount_pages, mount_server)
+
+
+def test_mounted_pages_reconnect_after_server_restart(mount_pages, mount_server):
+    test_pages_reconnect_after_server_restart(mount_pages, mount_server)
 
 
 @pytest.fixture(scope="module")
