@@ -53,17 +53,19 @@ def mount_server(request):
 
 
 def two_browsers():
+    """Alice's window and bob's phone-sized one, closed when the fixture ends."""
     alice = new_browser()
-    bob = new_browser(width=390, height=760)  # a phone-sized window
-    return alice, bob
+    bob = new_browser(width=390, height=760)
+    try:
+        yield alice, bob
+    finally:
+        alice.quit()
+        bob.quit()
 
 
 @pytest.fixture(scope="module")
 def pages(server):
-    alice, bob = two_browsers()
-    yield alice, bob
-    alice.quit()
-    bob.quit()
+    yield from two_browsers()
 
 
 def js_string(value: str) -> str:
@@ -259,10 +261,7 @@ def raw_get(port: int, target: str, headers: dict[str, str] | None = None) -> tu
 # browser scenarios, with pages of their own.
 @pytest.fixture(scope="module")
 def mount_pages(mount_server):
-    alice, bob = two_browsers()
-    yield alice, bob
-    alice.quit()
-    bob.quit()
+    yield from two_browsers()
 
 
 def test_mounted_two_pages_chat_in_a_room(mount_pages, mount_server):
