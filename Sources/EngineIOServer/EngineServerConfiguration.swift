@@ -83,7 +83,6 @@ public struct EngineServerConfiguration: Sendable {
         return configuration
     }
 
-    /// Whether `path` (decoded, without query) is served by Engine.IO.
     /// Whether a request to `requestPath` (decoded, without the query) is for the engine: the path with or
     /// without its trailing slash.
     public func matches(path requestPath: String) -> Bool {
