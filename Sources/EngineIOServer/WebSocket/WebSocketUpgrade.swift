@@ -11,7 +11,8 @@ public enum WebSocketUpgrade {
     /// Contract:
     /// - The pipeline is exactly `HTTPResponseEncoder()`, `ByteToMessageHandler(HTTPRequestDecoder(
     ///   leftOverBytesStrategy: .forwardBytes))`, then the calling handler (InboundIn = `HTTPServerRequestPart`,
-    ///   OutboundOut = `HTTPServerResponsePart`, and a `RemovableChannelHandler`); nothing after it.
+    ///   OutboundOut = `HTTPServerResponsePart`, and a `RemovableChannelHandler`). Handlers after it (a
+    ///   framework's, when mounted) stay: the WebSocket handlers go between them and the caller.
     /// - Call it on the event loop once the upgrade request's `.end` has been received: from `channelRead` of
     ///   `.end`, or later (after an asynchronous check). Not on `.head`: the decoder would then hand `.end` to
     ///   the WebSocket handlers. Bytes the client sends meanwhile wait in the HTTP decoder (it stops parsing
@@ -22,7 +23,8 @@ public enum WebSocketUpgrade {
     /// - It writes and flushes the 101 response (with `accepted.headers`) through the HTTP encoder, adds after
     ///   the calling handler `ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize:))`,
     ///   `WebSocketFrameEncoder()` and a ``WebSocketMessageHandler``, then calls `addHandlers` to add the
-    ///   application's handler(s) after those (use `addHandler(_:)`, which appends at the end), then removes the
+    ///   application's handler(s) after those (`addHandler(_:)` appends at the end, which is right after the
+    ///   message handler when nothing followed the caller; otherwise position them), then removes the
     ///   calling handler and `httpHandlers`. Bytes the client sent right after its request (already read by the
     ///   HTTP decoder) are forwarded to the frame decoder when the HTTP decoder leaves, on a later loop tick, so
     ///   no frame is lost.
