@@ -44,7 +44,9 @@ def ratio(a, b):
 
 
 counts = sorted({k[2] for k in groups if k[0] == "broadcast"})
-labels = ["swift", "bare", "python"]
+# our server mounted on a framework's application (MOUNTS=1 scripts/bench), when the results have them
+mount_labels = [label for label in ("swift-hummingbird", "swift-vapor") if any(k[1] == label for k in groups)]
+labels = ["swift", "bare", "python"] + mount_labels
 lines = ["# Benchmarks", ""]
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 lines += [
@@ -55,6 +57,8 @@ lines += [
     "bare SwiftNIO WebSocket loop (no Socket.IO semantics, one prebuilt frame per delivery), `python` the",
     "python-socketio server in aiohttp mode (`benchmarks/python_server.py`, the same four events). `swift-fixture`",
     "(memory only) is our server with the full interop fixture: about 25 handlers per socket.",
+    *(["`swift-hummingbird` and `swift-vapor` are `swift` mounted on a Hummingbird 2 / Vapor 4 application",
+       "(`--mount`, see docs/framework-mounts.md)."] if mount_labels else []),
     "Reproduce: `scripts/bench`.",
     "",
     "## Broadcast (one sender, N receivers)",
