@@ -3,7 +3,8 @@ import NIOCore
 import SocketIOServer
 
 /// The chat's Socket.IO side, shared by the chat examples (`socketio-chat` on our own listener,
-/// `socketio-chat-hummingbird` and `socketio-chat-vapor` mounted on those frameworks): the main namespace for people, `/admin` for the admin page.
+/// `socketio-chat-hummingbird` and `socketio-chat-vapor` mounted on those frameworks): the main namespace
+/// for people, `/admin` for the admin page.
 ///
 /// Client → server events (`/`): `nickname` (name, ack), `join` (room, ack → history and members),
 /// `leave` (room, ack), `message` ({room, text}, ack → {id, time}), `received` ({id}: this page showed
@@ -37,6 +38,14 @@ public struct ChatApp: Sendable {
     /// shared by every chat example.
     public static var publicFolder: String? {
         Bundle.module.url(forResource: "Public", withExtension: nil)?.path
+    }
+
+    /// The server options the chat expects: connection state recovery within `recoveryWindow` (nil turns
+    /// it off), so that a page back from a blip gets what it missed.
+    public static func serverConfiguration(recoveryWindow: TimeAmount? = .seconds(120)) -> SocketIOServerConfiguration {
+        var configuration = SocketIOServerConfiguration()
+        configuration.connectionStateRecovery = recoveryWindow.map { ConnectionStateRecovery(maxDisconnectionDuration: $0) }
+        return configuration
     }
 
     /// Registers the chat's handlers on `io`.

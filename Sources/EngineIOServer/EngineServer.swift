@@ -22,6 +22,8 @@ public final class EngineServer: Sendable {
     private let connectionHandler = NIOLockedValueBox<ConnectionHandler?>(nil)
     private let trafficObserverBox = NIOLockedValueBox<(any EngineTrafficObserver)?>(nil)
     private let loopServices = NIOLockedValueBox<[ObjectIdentifier: LoopServices]>([:])
+    /// Set by the first `drainOnce`.
+    private let shutdownDrain = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
 
     /// What the sessions of one event loop share.
     struct LoopServices {
@@ -51,6 +53,9 @@ public final class EngineServer: Sendable {
     /// The number of open sessions.
     public var clientsCount: Int { self.sessions.withLockedValue { $0.count } }
 
+    /// The ids of the open sessions (for tests).
+    var sessionIDs: [String] { self.sessions.withLockedValue { Array($0.keys) } }
+
     /// The open session with id `sid`.
     public func socket(id sid: String) -> EngineSocket? {
         self.sessions.withLockedValue { $0[sid] }
@@ -68,6 +73,32 @@ public final class EngineServer: Sendable {
         while self.clientsCount > 0, NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// The first call closes every session with reason `server shutting down`; every call returns a future,
+    /// completed on `eventLoop`, that succeeds once the sessions are gone or `gracePeriod` after the first
+    /// call. For servers that quiesce each connection on their own (framework mounts): a connection holds
+    /// the framework's shutdown back until the sessions have been told.
+    func drainOnce(on eventLoop: EventLoop, gracePeriod: TimeAmount = .seconds(10)) -> EventLoopFuture<Void> {
+        let drained: EventLoopFuture<Void> = self.shutdownDrain.withLockedValue { existing in
+            if let existing { return existing }
+            let promise = eventLoop.makePromise(of: Void.self)
+            let deadline = NIODeadline.now() + gracePeriod
+            @Sendable func check() {
+                if self.clientsCount == 0 || NIODeadline.now() >= deadline {
+                    promise.succeed()
+                } else {
+                    eventLoop.scheduleTask(in: .milliseconds(10)) { check() }
+                }
+            }
+            existing = promise.futureResult
+            eventLoop.execute {
+                self.closeAll(reason: .serverShuttingDown)
+                check()
+            }
+            return promise.futureResult
+        }
+        return drained.hop(to: eventLoop)
     }
 
     /// The flush coalescer of `eventLoop`, made on first use.

@@ -141,15 +141,27 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         if case .idle = self.state { context.close(promise: nil) }
     }
 
-    /// Mounted: the framework's events (idle timeouts, shutdown) are the framework's while none of our
-    /// requests is in progress; during one, a shutdown closes the polling session and the connection after
-    /// the answer (the framework, which saw no request, would close it at once).
+    /// Mounted: the framework's events (idle timeouts) are the framework's while none of our requests is in
+    /// progress. A shutdown first closes every session (as our own listener does before it quiesces), and
+    /// reaches the framework only once they are gone, so that their last polling requests are served; if one
+    /// of our requests is in progress then, the connection closes after its answer (the framework, which saw
+    /// no request, would close it at once).
     private func mountedEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch self.state {
-        case .idle, .forwarding, .upgraded:
-            context.fireUserInboundEventTriggered(event)
-        case .readingBody, .discardingBody, .answering:
-            if event is ChannelShouldQuiesceEvent { self.shutDownPendingPoll() }
+        guard event is ChannelShouldQuiesceEvent, let engine = self.engine else {
+            switch self.state {
+            case .idle, .forwarding, .upgraded: context.fireUserInboundEventTriggered(event)
+            case .readingBody, .discardingBody, .answering: break
+            }
+            return
+        }
+        // (a waiting long-polling GET gets its session's close packet from the drain; a request in progress
+        // keeps its connection alive meanwhile, as on our own listener, which quiesces after draining)
+        engine.drainOnce(on: context.eventLoop).assumeIsolated().whenComplete { _ in
+            switch self.state {
+            case .idle, .forwarding: context.fireUserInboundEventTriggered(event)
+            case .readingBody, .discardingBody, .answering: self.keepAlive = false
+            case .upgraded: break  // a WebSocket now: its handler closed the session
+            }
         }
     }
 

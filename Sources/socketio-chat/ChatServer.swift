@@ -74,13 +74,10 @@ struct ChatServer: AsyncParsableCommand {
             throw ValidationError("the page folder (Public) is missing from the build")
         }
 
-        var configuration = SocketIOServerConfiguration()
+        // A page whose connection drops comes back as the same socket, with the messages it missed.
+        var configuration = ChatApp.serverConfiguration(recoveryWindow: recoveryWindow > 0 ? .seconds(recoveryWindow) : nil)
         // --admin-ui: the Admin UI's page (another origin) connects with credentials
         configuration.engine.cors = adminUI.cors
-        // A page whose connection drops comes back as the same socket, with the messages it missed.
-        if recoveryWindow > 0 {
-            configuration.connectionStateRecovery = ConnectionStateRecovery(maxDisconnectionDuration: .seconds(recoveryWindow))
-        }
         // MARK: --redis: join the cluster (rooms and broadcasts shared through Redis; ChatState stays per node).
         var redisFactory: RedisAdapterFactory? = nil
         if let redis {

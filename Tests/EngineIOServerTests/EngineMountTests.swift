@@ -120,10 +120,25 @@ struct EngineMountTests {
         #expect(connection.recorder.inactive)
     }
 
-    @Test func aShutdownWhileNoEngineRequestIsInProgressIsTheFrameworks() throws {
+    @Test func aShutdownReachesTheFrameworkOnceTheSessionsAreClosed() throws {
         let connection = try MountedConnection()
+        try connection.send("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try connection.sent().contains("0{\"sid\":"))
+        #expect(connection.engine.clientsCount == 1)
         connection.channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
-        #expect(connection.recorder.quiesced)
+        connection.channel.embeddedEventLoop.run()
+        // the session was told to close (its close packet waits for its next GET): the framework waits
+        #expect(!connection.recorder.quiesced)
         #expect(connection.channel.isActive)
+        try connection.send("GET /socket.io/?EIO=4&transport=polling&sid=\(try #require(Self.sid(connection))) HTTP/1.1\r\nHost: a\r\n\r\n")
+        let answer = try connection.sent()
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK") && answer.hasSuffix("1"))
+        connection.channel.embeddedEventLoop.advanceTime(by: .milliseconds(20))
+        #expect(connection.engine.clientsCount == 0)
+        #expect(connection.recorder.quiesced)
+    }
+
+    private static func sid(_ connection: MountedConnection) -> String? {
+        connection.engine.sessionIDs.first
     }
 }
