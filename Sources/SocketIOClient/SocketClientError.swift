@@ -42,6 +42,7 @@ public struct SocketClientError: Error, Hashable, Sendable, CustomStringConverti
     /// Whether the socket disconnected.
     public var isDisconnected: Bool { self.kind == .disconnected }
 
+    /// The message, followed by the server's data when there is some.
     public var description: String {
         if let data { return "\(self.message) \(data)" }
         return self.message

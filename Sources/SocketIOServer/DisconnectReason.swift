@@ -47,5 +47,6 @@ public struct DisconnectReason: Hashable, Sendable, CustomStringConvertible {
         self.name = reason.name
     }
 
+    /// The reason as Socket.IO names it (`transport close`, `ping timeout`, ...).
     public var description: String { self.name }
 }

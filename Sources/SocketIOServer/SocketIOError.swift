@@ -18,6 +18,7 @@ public struct SocketIOError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The adapter does not support the operation.
     public static func unsupported(_ operation: String) -> SocketIOError { SocketIOError(reason: .noAdapterSupport(operation)) }
 
+    /// The error as Socket.IO words it (`operation has timed out`, ...).
     public var description: String {
         switch self.reason {
         case .ackTimeout: return "operation has timed out"
@@ -42,6 +43,7 @@ public struct ConnectionRefused: Error, Sendable, CustomStringConvertible {
         self.data = data
     }
 
+    /// The message the client sees.
     public var description: String { self.message }
 }
 
@@ -58,5 +60,6 @@ public struct EventRejected: Error, Sendable, CustomStringConvertible {
         self.data = data
     }
 
+    /// Why the event was rejected.
     public var description: String { self.message }
 }
