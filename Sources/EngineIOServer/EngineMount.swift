@@ -51,6 +51,14 @@ public enum EngineMount {
         )
         try pipeline.addHandler(handler, position: .after(decoder))
     }
+
+    /// The read buffer allocator of our own listener's connections (`HTTPServer.Configuration`'s
+    /// default): a 512-byte first buffer that NIO's adaptive allocator grows for large messages, instead
+    /// of NIO's 2 KiB one. Every connection keeps its read buffers while idle, so a framework whose
+    /// connections carry Socket.IO should use it too.
+    public static var readBufferAllocator: AdaptiveRecvByteBufferAllocator {
+        HTTPServer.readBufferAllocator(initialSize: HTTPServer.Configuration().initialReadBufferSize)
+    }
 }
 
 extension ChannelPipeline.SynchronousOperations {

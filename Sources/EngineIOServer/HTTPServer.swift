@@ -57,6 +57,11 @@ public final class HTTPServer: Sendable {
 
     /// The listening options.
     public let configuration: Configuration
+
+    /// NIO's adaptive read buffer allocator, starting at `initialSize` (64 bytes to 64 KiB).
+    static func readBufferAllocator(initialSize: Int) -> AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: min(max(64, initialSize), 64 << 10), maximum: 64 << 10)
+    }
     private let engine: EngineServer?
     private let application: HTTPRequestHandler?
     private let group: EventLoopGroup
@@ -107,14 +112,7 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(
-                .recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(
-                    minimum: 64,
-                    initial: min(max(64, self.configuration.initialReadBufferSize), 64 << 10),
-                    maximum: 64 << 10
-                )
-            )
+            .childChannelOption(.recvAllocator, value: Self.readBufferAllocator(initialSize: self.configuration.initialReadBufferSize))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

@@ -52,6 +52,12 @@ public struct SocketIOHTTP1Channel: ServerChildChannel {
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let io = self.io
         let mountLogger = self.logger
+        do {
+            // reads as on our own listener: a small first buffer per connection, grown for large messages
+            try channel.syncOptions?.setOption(.recvAllocator, value: EngineMount.readBufferAllocator)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
         return self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             try EngineMount.addHandler(
                 to: channel.pipeline.syncOperations,
