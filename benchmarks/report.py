@@ -15,17 +15,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 parser = argparse.ArgumentParser()
 parser.add_argument("results")
 parser.add_argument("--out", default="docs")
+parser.add_argument("--mounts", help="the results of a MOUNTS=only run (our server and the framework mounts), "
+                    "compared in a section of their own")
 args = parser.parse_args()
 
-rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
-groups = defaultdict(list)
-for row in rows:
-    key = (row["scenario"], row["label"], row.get("clients"), row.get("in_flight"), row.get("rooms"))
-    groups[key].append(row)
+
+def load(path):
+    """The rows of a results file by (scenario, label, clients, in flight, rooms), in run order."""
+    loaded = defaultdict(list)
+    for line in open(path):
+        if line.startswith("{"):
+            row = json.loads(line)
+            loaded[(row["scenario"], row["label"], row.get("clients"), row.get("in_flight"), row.get("rooms"))].append(row)
+    return loaded
 
 
-def median(key, field):
-    values = [r[field] for r in groups.get(key, []) if field in r]
+groups = load(args.results)
+
+
+def median(key, field, source=None):
+    values = [r[field] for r in (groups if source is None else source).get(key, []) if field in r]
     return statistics.median(values) if values else None
 
 
@@ -47,6 +56,8 @@ counts = sorted({k[2] for k in groups if k[0] == "broadcast"})
 # our server mounted on a framework's application (MOUNTS=1 scripts/bench), when the results have them
 mount_labels = [label for label in ("swift-hummingbird", "swift-vapor") if any(k[1] == label for k in groups)]
 labels = ["swift", "bare", "python"] + mount_labels
+# a MOUNTS=only run: our server and the mounts side by side, in their own section
+mount_groups = load(args.mounts) if args.mounts else (groups if mount_labels else None)
 lines = ["# Benchmarks", ""]
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 lines += [
@@ -148,6 +159,95 @@ if "swift" in slopes and "bare" in slopes:
         f"| idle memory at most 1.3x bare (RSS slope) | {slopes['swift'] / slopes['bare']:.2f}x ({slopes['swift']:,.0f} vs {slopes['bare']:,.0f} B) | "
         f"{verdict(slopes['swift'] / slopes['bare'] <= 1.3)} |"
     )
+
+
+
+def mount_section(source, source_name):
+    """Our server mounted on Hummingbird and Vapor beside our own listener, from one interleaved run."""
+    mounts = [label for label in ("swift-hummingbird", "swift-vapor") if any(k[1] == label for k in source)]
+    repeats = len(source.get(("echo", "swift", 100, None, None), []))
+    out = [
+        "",
+        "## Framework mounts (our server on Hummingbird and Vapor)",
+        "",
+        "`swift-hummingbird` and `swift-vapor` are `swift` (the same fixture, `--bench`) mounted on a Hummingbird 2",
+        "/ Vapor 4 application with its own `GET /health` route (`--mount`, see docs/framework-mounts.md): the",
+        "connections are the framework's, the Engine.IO and WebSocket handling ours. From one run of the three",
+        f"servers, interleaved ({repeats} repeats, the order rotated each repeat; `{source_name}`). Ratios are",
+        "mount / `swift` of the medians; in brackets the lowest and highest ratio of one repeat's adjacent runs.",
+        "",
+        "| scenario | clients | server | msgs/s | p99 µs | server CPU µs | CPU / swift | bytes per connection | bytes / swift |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def paired(key, ours, field):
+        """Per-repeat ratios of a mount's run to ours (the k-th run of each, one repeat apart)."""
+        pairs = zip(source.get(key, []), source.get(ours, []))
+        return [a[field] / b[field] for a, b in pairs if a.get(field) and b.get(field)]
+
+    def spread(ratios):
+        return f" [{min(ratios):.2f}–{max(ratios):.2f}]" if len(ratios) > 1 else ""
+
+    rows_of = []  # (scenario label, key of ours, rate field, cpu field)
+    for clients in sorted({k[2] for k in source if k[0] == "broadcast"}):
+        for in_flight in (1, 16):
+            rows_of.append((f"broadcast, {in_flight} in flight", ("broadcast", "swift", clients, in_flight, 0),
+                            "deliveries_per_s", "server_cpu_us_per_delivery"))
+    rows_of.append(("echo with acks", ("echo", "swift", 100, None, None), "round_trips_per_s", "server_cpu_us_per_round_trip"))
+    for clients in sorted({k[2] for k in source if k[0] == "connect"}):
+        rows_of.append(("idle connections", ("connect", "swift", clients, None, None), "handshakes_per_s", None))
+    for name, ours, rate, cpu in rows_of:
+        for label in ["swift"] + mounts:
+            key = (ours[0], label) + ours[2:]
+            if key not in source:
+                continue
+            cpu_value = median(key, cpu, source) if cpu else None
+            cpu_ratio = "" if label == "swift" or not cpu else f"{cpu_value / median(ours, cpu, source):.2f}" + spread(paired(key, ours, cpu))
+            per_connection = median(key, "bytes_per_connection", source)
+            bytes_ratio = ("" if label == "swift" or per_connection is None
+                           else f"{per_connection / median(ours, 'bytes_per_connection', source):.2f}"
+                           + spread(paired(key, ours, "bytes_per_connection")))
+            out.append(
+                f"| {name} | {ours[2]} | {label} | {fmt(median(key, rate, source))} | {fmt(median(key, 'p99_us', source))} | "
+                f"{fmt(cpu_value, 2)} | {cpu_ratio} | {fmt(per_connection)} | {bytes_ratio} |"
+            )
+    for label in ["swift"] + mounts:
+        slope, ours = rss_slope(source, label), rss_slope(source, "swift")
+        if slope and ours:
+            out.append(f"| idle connections, RSS slope | all | {label} | | | | | {fmt(slope)} | {'' if label == 'swift' else f'{slope / ours:.2f}'} |")
+
+    out += ["", "| target: a mount costs at most 1.1x our own listener | figure | met |", "|---|---|---|"]
+    for label in mounts:
+        for clients in sorted({k[2] for k in source if k[0] == "broadcast"}):
+            for in_flight in (1, 16):
+                ours = ("broadcast", "swift", clients, in_flight, 0)
+                theirs = ("broadcast", label, clients, in_flight, 0)
+                a, b = median(theirs, "server_cpu_us_per_delivery", source), median(ours, "server_cpu_us_per_delivery", source)
+                if a and b:
+                    out.append(f"| {label}: broadcast CPU/delivery, {clients} clients, {in_flight} in flight | {a / b:.2f}x ({a:.2f} vs {b:.2f} µs) | {verdict(a / b <= 1.1)} |")
+        a = median(("echo", label, 100, None, None), "server_cpu_us_per_round_trip", source)
+        b = median(("echo", "swift", 100, None, None), "server_cpu_us_per_round_trip", source)
+        if a and b:
+            out.append(f"| {label}: echo CPU/round trip | {a / b:.2f}x ({a:.2f} vs {b:.2f} µs) | {verdict(a / b <= 1.1)} |")
+        a, b = rss_slope(source, label), rss_slope(source, "swift")
+        if a and b:
+            out.append(f"| {label}: bytes per idle connection (RSS slope) | {a / b:.2f}x ({a:,.0f} vs {b:,.0f} B) | {verdict(a / b <= 1.1)} |")
+    return out
+
+
+def rss_slope(source, label):
+    """Least-squares slope of the median RSS over the connection counts: bytes per connection."""
+    points = [(c, median(("connect", label, c, None, None), "rss_after", source)) for c in sorted({k[2] for k in source if k[0] == "connect"})]
+    points = [(c, r) for c, r in points if r]
+    if len(points) < 2:
+        return None
+    mean_x = statistics.mean(c for c, _ in points)
+    mean_y = statistics.mean(r for _, r in points)
+    return sum((c - mean_x) * (r - mean_y) for c, r in points) / sum((c - mean_x) ** 2 for c, _ in points)
+
+
+if mount_groups is not None:
+    lines += mount_section(mount_groups, os.path.basename(args.mounts) if args.mounts else os.path.basename(args.results))
 
 os.makedirs(args.out, exist_ok=True)
 
