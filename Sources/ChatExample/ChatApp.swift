@@ -24,12 +24,12 @@ import SocketIOServer
 ///
 /// `socket.data` holds the person's `nickname`, for the Admin UI and for `fetchSockets` on other nodes.
 public struct ChatApp: Sendable {
-    let io: SocketIOServer
+    let io: SocketIO
     let state = ChatState()
     let adminToken: String?
 
     /// The chat on `io`; the admin page needs `adminToken` (it is off without one).
-    public init(io: SocketIOServer, adminToken: String? = nil) {
+    public init(io: SocketIO, adminToken: String? = nil) {
         self.io = io
         self.adminToken = adminToken
     }

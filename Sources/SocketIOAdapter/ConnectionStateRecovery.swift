@@ -22,6 +22,12 @@ public struct ConnectionStateRecovery: Sendable {
     public var maxBufferedBytes: Int
 
     /// Creates the options; the defaults are Node.js's, plus the byte bound.
+    public init(maxDisconnectionDuration: Duration, skipMiddlewares: Bool = true, maxBufferedBytes: Int = 32 << 20) {
+        self.init(maxDisconnectionDuration: TimeAmount(maxDisconnectionDuration), skipMiddlewares: skipMiddlewares, maxBufferedBytes: maxBufferedBytes)
+    }
+
+    /// The options, with the window as a NIO `TimeAmount` (`.minutes(2)` by default).
+    @_disfavoredOverload
     public init(maxDisconnectionDuration: TimeAmount = .minutes(2), skipMiddlewares: Bool = true, maxBufferedBytes: Int = 32 << 20) {
         self.maxDisconnectionDuration = maxDisconnectionDuration
         self.skipMiddlewares = skipMiddlewares

@@ -16,7 +16,7 @@ import Darwin
 /// https://admin.socket.io (or its `ui/dist` served by you), unchanged, shows and manages this server.
 ///
 /// ```swift
-/// let io = SocketIOServer(configuration: SocketIOServerConfiguration(engine: EngineServerConfiguration(
+/// let io = SocketIO(configuration: SocketIOServerConfiguration(engine: EngineServerConfiguration(
 ///     cors: CORSConfiguration(origin: .list(["https://admin.socket.io"]), credentials: true))))
 /// try AdminUI.instrument(io, AdminUIOptions(auth: .basic(username: "admin", passwordHash: "$2b$10$...")))
 /// ```
@@ -36,7 +36,7 @@ public final class AdminUI: Sendable {
     /// This node's id in `server_stats`.
     public let serverId: String
 
-    private let io: SocketIOServer
+    private let io: SocketIO
     private let events = AdminEventBuffer()
     private let hostname: String
     private let processStart: Date
@@ -46,7 +46,7 @@ public final class AdminUI: Sendable {
     /// The namespaces whose sockets are watched (development mode).
     private let watched = NIOLockedValueBox<Set<String>>([])
 
-    private init(io: SocketIOServer, options: AdminUIOptions) {
+    private init(io: SocketIO, options: AdminUIOptions) {
         self.io = io
         self.options = options
         self.namespace = io.of(options.namespaceName)
@@ -63,7 +63,7 @@ public final class AdminUI: Sendable {
     /// traffic, watches every namespace (development mode) and starts sending `server_stats`. Throws
     /// `AdminUIError.invalidPasswordHash` when basic authentication's hash is not a bcrypt hash.
     @discardableResult
-    public static func instrument(_ io: SocketIOServer, _ options: AdminUIOptions) throws -> AdminUI {
+    public static func instrument(_ io: SocketIO, _ options: AdminUIOptions) throws -> AdminUI {
         if case .basic(_, let hash) = options.auth, BCrypt.cost(of: hash) == nil { throw AdminUIError.invalidPasswordHash }
         let admin = AdminUI(io: io, options: options)
         admin.installAuthentication()

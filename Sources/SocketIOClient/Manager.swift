@@ -63,8 +63,8 @@ public final class Manager: Sendable {
             reconnection: options.reconnection,
             reconnectionAttempts: options.reconnectionAttempts,
             backoff: Backoff(
-                minimum: Int(options.reconnectionDelay.nanoseconds / 1_000_000),
-                maximum: Int(options.reconnectionDelayMax.nanoseconds / 1_000_000),
+                minimum: Int(TimeAmount(options.reconnectionDelay).nanoseconds / 1_000_000),
+                maximum: Int(TimeAmount(options.reconnectionDelayMax).nanoseconds / 1_000_000),
                 jitter: options.randomizationFactor
             ),
             generator: SystemRandomNumberGenerator()
@@ -87,7 +87,7 @@ public final class Manager: Sendable {
         }
         if created {
             self.onLoop { core in core.register(socket, options: self.options) }
-            if self.options.autoConnect { socket.connect() }
+            if self.options.autoConnect { socket.open() }
         }
         return socket
     }
@@ -165,7 +165,7 @@ final class SocketEntry {
         self.machine = SocketStateMachine(
             namespace: socket.namespace,
             retries: options.retries > 0 ? options.retries : nil,
-            ackTimeout: options.ackTimeout
+            ackTimeout: options.ackTimeout.map { TimeAmount($0) }
         )
     }
 }
@@ -266,7 +266,7 @@ final class ManagerCore {
         self.engine = engine
         self.engineIsOpen = false
         self.decoder.reset()
-        self.openTimer = self.eventLoop.assumeIsolated().scheduleTask(in: manager.options.timeout) { [weak self] in
+        self.openTimer = self.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(manager.options.timeout)) { [weak self] in
             guard let self, self.generation == generation, !self.engineIsOpen else { return }
             self.dropEngine()
             self.openFailed(.transport("timeout"))
@@ -425,9 +425,11 @@ final class ManagerCore {
                 callback(.failure(error))
             case .emitConnect:
                 entry.socket?.update(from: entry.machine)
+                entry.socket?.connectFinished(.success(()))
                 entry.socket?.dispatch("connect", [])
             case .emitConnectError(let error):
                 entry.socket?.update(from: entry.machine)
+                entry.socket?.connectFinished(.failure(error))
                 var object: JSONObject = ["message": .string(error.message)]
                 if let data = error.data { object["data"] = data }
                 entry.socket?.dispatch("connect_error", [.object(object)])

@@ -53,9 +53,9 @@ public final class ClientAck: Sendable {
         self.socket.manager.onLoop { core in core.sendAck(namespace, id: id, arguments: arguments) }
     }
 
-    /// Sends the acknowledgement with one `Encodable` value.
+    /// Sends the acknowledgement with one `Encodable` value (encoded with the options' `jsonEncoder`).
     public func send(encoding value: some Encodable) throws {
-        self.send([try JSONValue(encoding: value)])
+        self.send([try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)])
     }
 }
 
@@ -76,6 +76,7 @@ public final class Socket: Sendable {
         var byEvent: [String: [(token: Int, handler: Handler)]] = [:]
         var any: [(token: Int, handler: @Sendable (String, [JSONValue], ClientAck?) -> Void)] = []
         var anyOutgoing: [(token: Int, handler: @Sendable (String, [JSONValue]) -> Void)] = []
+        var decodingErrors: [(token: Int, handler: @Sendable (EventDecodingError) -> Void)] = []
     }
 
     private struct Snapshot {
@@ -92,6 +93,8 @@ public final class Socket: Sendable {
     let auth: SocketAuth
     private let listeners = NIOLockedValueBox(Listeners())
     private let snapshot = NIOLockedValueBox(Snapshot())
+    /// The callers of `try await connect()` waiting for the outcome.
+    private let connectWaiters = NIOLockedValueBox<[ConnectWaiter]>([])
 
     init(manager: Manager, namespace: String, auth: SocketAuth) {
         self.manager = manager
@@ -144,11 +147,48 @@ public final class Socket: Sendable {
 
     // MARK: Connecting
 
-    /// Connects the namespace (opening the Manager's connection if needed).
-    public func connect() {
+    /// Connects the namespace (opening the Manager's connection if needed) and returns once it is connected
+    /// (at once if it already is).
+    ///
+    /// Throws the first `connect_error` as a ``SocketClientError``: the server's refusal (a middleware's
+    /// error: ``SocketClientError/isConnectError``, with the server's ``SocketClientError/message`` and
+    /// ``SocketClientError/data``; the socket is then inactive and the emits buffered for it fail with the
+    /// same error), or the connection that could not be opened (``SocketClientError/transport(_:)``; with
+    /// `reconnection` on, the Manager keeps trying: call ``disconnect()`` to stop). Throws
+    /// `CancellationError` when the calling task is cancelled (the socket keeps connecting).
+    public func connect() async throws {
+        let waiter = ConnectWaiter()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                waiter.install(continuation)
+                self.connectWaiters.withLockedValue { $0.append(waiter) }
+                self.snapshot.withLockedValue { $0.active = true }
+                let namespace = self.namespace
+                self.manager.onLoop { core in
+                    core.connect(namespace)
+                    if self.connected { self.connectFinished(.success(())) }
+                }
+            }
+        } onCancel: {
+            waiter.resume(.failure(CancellationError()))
+        }
+    }
+
+    /// Connects the namespace (opening the Manager's connection if needed) without waiting: `socket.open()`
+    /// of the JavaScript client. Listen to ``onConnect(_:)`` and ``onConnectError(_:)`` for the outcome.
+    public func open() {
         let namespace = self.namespace
         self.snapshot.withLockedValue { $0.active = true }
         self.manager.onLoop { core in core.connect(namespace) }
+    }
+
+    /// The namespace connected or failed to: resumes the callers of `try await connect()`. On the event loop.
+    func connectFinished(_ result: Result<Void, SocketClientError>) {
+        let waiters = self.connectWaiters.withLockedValue { waiters in
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(result.mapError { $0 as Error }) }
     }
 
     /// Disconnects the namespace; the Manager closes when no socket is left.
@@ -169,9 +209,9 @@ public final class Socket: Sendable {
         SocketEmitter(socket: self).emit(event, arguments: arguments)
     }
 
-    /// Emits an event with one `Encodable` argument.
+    /// Emits an event with one `Encodable` argument (encoded with the options' `jsonEncoder`).
     public func emit(_ event: String, encoding value: some Encodable) throws {
-        SocketEmitter(socket: self).emit(event, arguments: [try JSONValue(encoding: value)])
+        try SocketEmitter(socket: self).emit(event, encoding: value)
     }
 
     /// Emits an event and calls `ack` with the server's answer (or an error: timeout, disconnection).
@@ -193,7 +233,24 @@ public final class Socket: Sendable {
         try await SocketEmitter(socket: self).emitWithAck(event, arguments: arguments)
     }
 
+    /// Emits an event with one `Encodable` argument and decodes the acknowledgement's first argument as `T`
+    /// (with the options' `jsonEncoder` and `jsonDecoder`); see ``SocketEmitter/emitWithAck(_:encoding:as:)``.
+    public func emitWithAck<T: Decodable & Sendable>(_ event: String, encoding value: some Encodable, as type: T.Type = T.self) async throws -> T {
+        try await SocketEmitter(socket: self).emitWithAck(event, encoding: value, as: type)
+    }
+
+    /// Emits an event and decodes the acknowledgement's first argument as `T`.
+    public func emitWithAck<T: Decodable & Sendable>(_ event: String, arguments: [JSONValue], as type: T.Type = T.self) async throws -> T {
+        try await SocketEmitter(socket: self).emitWithAck(event, arguments: arguments, as: type)
+    }
+
     /// An emitter whose acknowledgements fail with ``SocketClientError/timeout`` after `timeout`.
+    public func timeout(_ timeout: Duration) -> SocketEmitter {
+        SocketEmitter(socket: self, timeout: TimeAmount(timeout))
+    }
+
+    /// An emitter whose acknowledgements fail after `timeout`, a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> SocketEmitter {
         SocketEmitter(socket: self, timeout: timeout)
     }
@@ -224,13 +281,64 @@ public final class Socket: Sendable {
         self.on(event) { arguments, _ in handler(arguments) }
     }
 
-    /// Decodes the first argument of every `event` as `T` (events that do not decode are skipped).
+    /// Calls `handler` with the first argument of every `event` decoded as `T` (with the options'
+    /// `jsonDecoder`).
+    ///
+    /// An event that does not decode never reaches `handler`: it is logged at debug level, handed to the
+    /// ``onDecodingError(_:)`` listeners as an ``EventDecodingError``, and, when the server asked for an
+    /// acknowledgement, answered with the decode-error reply ``EventDecodingError/reply``
+    /// (`{"error": "invalid payload", "event": …, "message": …}`, as our server answers). To handle it
+    /// yourself, use ``on(_:asResult:_:)``.
     @discardableResult
     public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T) -> Void) -> ListenerToken {
-        self.on(event) { arguments, _ in
-            guard let first = arguments.first, let value = try? first.decode(T.self) else { return }
-            handler(value)
+        self.on(event, as: type) { value, _ in handler(value) }
+    }
+
+    /// Calls `handler` with the first argument of every `event` decoded as `T`, and the acknowledgement the
+    /// server asked for, if any; undecodable events as for ``on(_:as:_:)-(_,_,(T)->Void)``.
+    @discardableResult
+    public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, ClientAck?) -> Void) -> ListenerToken {
+        self.on(event, asResult: type) { [unowned self] result, ack in
+            switch result {
+            case .success(let value): handler(value, ack)
+            case .failure(let error): self.rejectUndecodable(error, ack: ack)
+            }
         }
+    }
+
+    /// Calls `handler` with the first argument of every `event` decoded as `T`, or the reason it did not
+    /// decode, and the acknowledgement the server asked for: the handler answers a bad payload itself.
+    @discardableResult
+    public func on<T: Decodable & Sendable>(
+        _ event: String,
+        asResult type: T.Type,
+        _ handler: @escaping @Sendable (Result<T, EventDecodingError>, ClientAck?) -> Void
+    ) -> ListenerToken {
+        let decoder = self.manager.options.jsonDecoder
+        return self.on(event) { arguments, ack in
+            handler(EventDecodingError.decode(T.self, from: arguments, event: event, using: decoder), ack)
+        }
+    }
+
+    /// Calls `handler` with every event that a typed listener (``on(_:as:_:)-(_,_,(T)->Void)``) could not
+    /// decode.
+    @discardableResult
+    public func onDecodingError(_ handler: @escaping @Sendable (EventDecodingError) -> Void) -> ListenerToken {
+        self.listeners.withLockedValue { listeners in
+            listeners.next += 1
+            listeners.decodingErrors.append((listeners.next, handler))
+            return ListenerToken(value: listeners.next)
+        }
+    }
+
+    /// A typed listener's event did not decode: the server's mistake, answered with the decode-error reply.
+    func rejectUndecodable(_ error: EventDecodingError, ack: ClientAck?) {
+        self.manager.logger.debug(
+            "event payload did not decode",
+            metadata: ["sio.nsp": "\(self.namespace)", "sio.event": "\(error.event)", "error": "\(error.message)"]
+        )
+        ack?.send([error.reply])
+        for handler in self.listeners.withLockedValue({ $0.decodingErrors.map(\.handler) }) { handler(error) }
     }
 
     /// The `event`s as an asynchronous sequence (ends when the iteration is cancelled).
@@ -299,6 +407,7 @@ public final class Socket: Sendable {
             for key in listeners.byEvent.keys { listeners.byEvent[key]?.removeAll { $0.token == token.value } }
             listeners.any.removeAll { $0.token == token.value }
             listeners.anyOutgoing.removeAll { $0.token == token.value }
+            listeners.decodingErrors.removeAll { $0.token == token.value }
         }
     }
 
@@ -348,6 +457,12 @@ public struct SocketEmitter: Sendable {
     }
 
     /// The same emitter with a timeout.
+    public func timeout(_ timeout: Duration) -> SocketEmitter {
+        self.timeout(TimeAmount(timeout))
+    }
+
+    /// The same emitter with a timeout given as a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> SocketEmitter {
         var copy = self
         copy.timeoutAmount = timeout
@@ -394,10 +509,35 @@ public struct SocketEmitter: Sendable {
         }
     }
 
-    /// Emits an event and decodes the first argument of its acknowledgement as `T`.
-    public func emitWithAck<T: Decodable & Sendable>(_ event: String, arguments: [JSONValue], as type: T.Type) async throws -> T {
+    /// Emits an event with one `Encodable` argument.
+    public func emit(_ event: String, encoding value: some Encodable) throws {
+        self.emit(event, arguments: [try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)])
+    }
+
+    /// Emits an event with one `Encodable` argument and decodes the first argument of its acknowledgement
+    /// as `T` (with the options' `jsonEncoder` and `jsonDecoder`).
+    ///
+    /// Throws as ``emitWithAck(_:arguments:)`` does; when the answer does not decode,
+    /// ``SocketClientError/payloadRejected(_:)`` if it is the decode-error reply of a server that could not
+    /// decode the payload (``SocketClientError/data`` holds the reply), else the ``EventDecodingError``.
+    public func emitWithAck<T: Decodable & Sendable>(_ event: String, encoding value: some Encodable, as type: T.Type = T.self) async throws -> T {
+        let argument = try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)
+        return try await self.emitWithAck(event, arguments: [argument], as: type)
+    }
+
+    /// Emits an event and decodes the first argument of its acknowledgement as `T`; throws as
+    /// ``emitWithAck(_:encoding:as:)``.
+    public func emitWithAck<T: Decodable & Sendable>(_ event: String, arguments: [JSONValue], as type: T.Type = T.self) async throws -> T {
         let answer = try await self.emitWithAck(event, arguments: arguments)
-        return try (answer.first ?? .null).decode(T.self)
+        switch EventDecodingError.decode(T.self, from: answer, event: event, using: self.socket.manager.options.jsonDecoder) {
+        case .success(let value):
+            return value
+        case .failure(let error):
+            if let reply = answer.first, reply["error"]?.stringValue == EventDecodingError.replyError {
+                throw SocketClientError.payloadRejected(reply)
+            }
+            throw error
+        }
     }
 
     private func send(
@@ -418,5 +558,45 @@ public struct SocketEmitter: Sendable {
                 volatile: volatile
             )
         }
+    }
+}
+
+/// One caller of `try await socket.connect()`: resumed once, by the outcome or by cancellation.
+final class ConnectWaiter: Sendable {
+    private enum State {
+        case idle
+        case waiting(CheckedContinuation<Void, Error>)
+        case finished(Result<Void, Error>)
+        case resumed
+    }
+
+    private let state = NIOLockedValueBox(State.idle)
+
+    func install(_ continuation: CheckedContinuation<Void, Error>) {
+        let early: Result<Void, Error>? = self.state.withLockedValue { state in
+            if case .finished(let result) = state {
+                state = .resumed
+                return result
+            }
+            state = .waiting(continuation)
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func resume(_ result: Result<Void, Error>) {
+        let continuation: CheckedContinuation<Void, Error>? = self.state.withLockedValue { state in
+            switch state {
+            case .idle:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .resumed
+                return continuation
+            case .finished, .resumed:
+                return nil
+            }
+        }
+        continuation?.resume(with: result)
     }
 }

@@ -8,6 +8,7 @@ public struct SocketClientError: Error, Hashable, Sendable, CustomStringConverti
         case connectError
         case transport
         case invalidURL
+        case payloadRejected
     }
 
     private let kind: Kind
@@ -35,10 +36,18 @@ public struct SocketClientError: Error, Hashable, Sendable, CustomStringConverti
     /// The URL could not be read.
     public static func invalidURL(_ url: String) -> SocketClientError { SocketClientError(.invalidURL, message: "invalid URL \(url)") }
 
+    /// The server answered an emit with the decode-error reply (`{"error": "invalid payload", …}`, see
+    /// `EventDecodingError`): it could not decode the payload as its handler's type. `data` is the reply.
+    public static func payloadRejected(_ reply: JSONValue) -> SocketClientError {
+        SocketClientError(.payloadRejected, message: "payload rejected: \(reply["message"]?.stringValue ?? "invalid payload")", data: reply)
+    }
+
     /// Whether this is an acknowledgement timeout.
     public var isTimeout: Bool { self.kind == .timeout }
     /// Whether the server refused the namespace connection.
     public var isConnectError: Bool { self.kind == .connectError }
+    /// Whether the server could not decode the payload (``payloadRejected(_:)``).
+    public var isPayloadRejected: Bool { self.kind == .payloadRejected }
     /// Whether the socket disconnected.
     public var isDisconnected: Bool { self.kind == .disconnected }
 

@@ -169,13 +169,36 @@ public struct SocketStateMachine<Callback> {
         return actions
     }
 
-    /// The server refused the namespace connection.
+    /// The server refused the namespace connection. The socket becomes inactive, and the emits waiting for
+    /// the connection are dropped: those that asked for an acknowledgement fail with the refusal at once
+    /// rather than at their timeout (or never, without one).
     public mutating func received(connectError payload: JSONValue?) -> [Action] {
         let message = payload?["message"]?.stringValue ?? payload?.stringValue ?? "connection refused"
         let error = SocketClientError.connectError(message: message, data: payload?["data"])
         self.state = .disconnected
         self.active = false
-        return [.emitConnectError(error), .becameInactive]
+        return [.emitConnectError(error)] + self.dropWaitingEmits(failingWith: error) + [.becameInactive]
+    }
+
+    /// Drops the buffered emits and the retry queue, failing their acknowledgements with `error`.
+    private mutating func dropWaitingEmits(failingWith error: SocketClientError) -> [Action] {
+        var actions: [Action] = []
+        let bufferedIds = self.sendBuffer.compactMap(\.ackId)
+        self.sendBuffer.removeAll()
+        for id in bufferedIds {
+            guard let pending = self.acks.removeValue(forKey: id) else { continue }
+            if pending.hasTimer { actions.append(.cancelAckTimer(id: id)) }
+            if case .user(let callback) = pending.owner { actions.append(.failAck(callback, error)) }
+        }
+        for (id, pending) in self.acks.sorted(by: { $0.key < $1.key }) {
+            guard case .queue = pending.owner else { continue }
+            self.acks[id] = nil
+            if pending.hasTimer { actions.append(.cancelAckTimer(id: id)) }
+        }
+        let queued = self.queue
+        self.queue.removeAll()
+        for emit in queued { if let callback = emit.callback { actions.append(.failAck(callback, error)) } }
+        return actions
     }
 
     /// The server disconnected the socket (DISCONNECT packet).

@@ -228,6 +228,13 @@ extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
 }
 
+extension JSONValue: ExpressibleByStringInterpolation {
+    /// An interpolated string literal: `["error": "no auction \(id)"]`.
+    public init(stringInterpolation: DefaultStringInterpolation) {
+        self = .string(String(stringInterpolation: stringInterpolation))
+    }
+}
+
 extension JSONValue: ExpressibleByArrayLiteral {
     /// An array literal.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }

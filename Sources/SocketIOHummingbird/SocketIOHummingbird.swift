@@ -11,7 +11,7 @@ extension HTTPServerBuilder {
     /// unchanged.
     ///
     /// ```swift
-    /// let io = SocketIOServer()
+    /// let io = SocketIO()
     /// let app = Application(router: router, server: .http1(socketIO: io))
     /// ```
     ///
@@ -21,7 +21,7 @@ extension HTTPServerBuilder {
     /// Keep `configuration.idleTimeout` unset (or longer than `pingInterval` + `pingTimeout`): Hummingbird
     /// does not see the Socket.IO requests of a connection and would count it as idle.
     public static func http1(
-        socketIO io: SocketIOServer,
+        socketIO io: SocketIO,
         configuration: HTTP1Channel.Configuration = .init(),
         logger: Logger = Logger(label: "socket.io")
     ) -> HTTPServerBuilder {
@@ -37,12 +37,12 @@ public struct SocketIOHTTP1Channel: ServerChildChannel {
     /// The value of the underlying HTTP/1.1 channel.
     public typealias Value = HTTP1Channel.Value
 
-    let io: SocketIOServer
+    let io: SocketIO
     let base: HTTP1Channel
     let logger: Logger
 
     /// Mounts `io` on the connections of `base`.
-    public init(io: SocketIOServer, base: HTTP1Channel, logger: Logger = Logger(label: "socket.io")) {
+    public init(io: SocketIO, base: HTTP1Channel, logger: Logger = Logger(label: "socket.io")) {
         self.io = io
         self.base = base
         self.logger = logger

@@ -29,7 +29,7 @@ public struct RedisAdapterOptions: Sendable, Hashable {
 ///
 /// ```swift
 /// let redis = try RedisAdapterFactory(url: "redis://127.0.0.1:6379")
-/// let io = SocketIOServer(configuration: SocketIOServerConfiguration(adapter: redis.adapter))
+/// let io = SocketIO(configuration: SocketIOServerConfiguration(adapter: redis.adapter))
 /// ```
 public final class RedisAdapterFactory: Sendable {
     /// The adapter options.

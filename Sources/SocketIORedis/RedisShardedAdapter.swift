@@ -274,7 +274,7 @@ public final class RedisShardedAdapter: Adapter {
 ///
 /// ```swift
 /// let sharded = try RedisShardedAdapterFactory(clusterURL: "redis://10.0.0.5:7000")  // any one node
-/// let io = SocketIOServer(configuration: SocketIOServerConfiguration(adapter: sharded.adapter))
+/// let io = SocketIO(configuration: SocketIOServerConfiguration(adapter: sharded.adapter))
 /// ```
 public final class RedisShardedAdapterFactory: Sendable {
     /// The adapter options.

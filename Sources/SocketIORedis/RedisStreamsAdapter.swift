@@ -374,7 +374,7 @@ public final class RedisStreamsAdapter: Adapter {
 ///
 /// ```swift
 /// let streams = try RedisStreamsAdapterFactory(url: "redis://127.0.0.1:6379")
-/// let io = SocketIOServer(configuration: SocketIOServerConfiguration(adapter: streams.adapter,
+/// let io = SocketIO(configuration: SocketIOServerConfiguration(adapter: streams.adapter,
 ///     connectionStateRecovery: ConnectionStateRecovery()))
 /// ```
 public final class RedisStreamsAdapterFactory: Sendable {

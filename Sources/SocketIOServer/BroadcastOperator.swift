@@ -40,6 +40,9 @@ public struct BroadcastOperator: Sendable {
     /// Only this node's sockets.
     public var local: BroadcastOperator { self.with { $0.local = true } }
     /// Sets the deadline of `emitWithAck`.
+    public func timeout(_ timeout: Duration) -> BroadcastOperator { self.timeout(TimeAmount(timeout)) }
+    /// Sets the deadline of `emitWithAck`, as a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> BroadcastOperator { self.with { $0.timeout = timeout } }
 
     /// The namespaces reached: this one, or the children of a dynamic parent namespace.
@@ -64,7 +67,7 @@ public struct BroadcastOperator: Sendable {
 
     /// Emits `event` with one `Encodable` value.
     public func emit(_ event: String, encoding value: some Encodable) throws {
-        self.emit(event, arguments: [try JSONValue(encoding: value)])
+        self.emit(event, arguments: [try JSONValue(encoding: value, using: self.namespace.server.configuration.jsonEncoder)])
     }
 
     /// Emits `event` to the selected sockets and collects every acknowledgement; throws

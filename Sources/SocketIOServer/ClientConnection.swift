@@ -12,7 +12,7 @@ import SocketIOCore
 /// there, and every other entry point hops there first.
 final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
     let engine: EngineSocket
-    private unowned let server: SocketIOServer
+    private unowned let server: SocketIO
     private var decoder: SocketPacketDecoder
     private var sockets: [String: Socket] = [:]
     private var connecting: Set<String> = []
@@ -35,7 +35,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
 
     var eventLoop: EventLoop { self.engine.eventLoop }
 
-    init(engine: EngineSocket, server: SocketIOServer) {
+    init(engine: EngineSocket, server: SocketIO) {
         self.engine = engine
         self.server = server
         self.decoder = SocketPacketDecoder(configuration: server.configuration.decoder)

@@ -23,7 +23,7 @@ public final class Namespace: Sendable {
     /// The namespace's name (`/`, `/admin`, ...).
     public let name: String
     /// The server.
-    public unowned let server: SocketIOServer
+    public unowned let server: SocketIO
     /// The dynamic namespace this one was created from, if any.
     public let parent: Namespace?
     private let state = NIOLockedValueBox(State())
@@ -33,7 +33,7 @@ public final class Namespace: Sendable {
     /// How many sockets have `onAnyOutgoing` listeners (broadcasts tell them only when some do).
     private let outgoingListenerSockets = NIOLockedValueBox(0)
 
-    init(name: String, server: SocketIOServer, parent: Namespace?) {
+    init(name: String, server: SocketIO, parent: Namespace?) {
         self.name = name
         self.server = server
         self.parent = parent
@@ -131,6 +131,9 @@ public final class Namespace: Sendable {
     /// Allows or forbids compression.
     public func compress(_ compress: Bool) -> BroadcastOperator { self.all.compress(compress) }
     /// Sets the deadline of `emitWithAck`.
+    public func timeout(_ timeout: Duration) -> BroadcastOperator { self.all.timeout(timeout) }
+    /// Sets the deadline of `emitWithAck`, as a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> BroadcastOperator { self.all.timeout(timeout) }
 
     /// Emits `event` to every socket of the namespace.
@@ -148,7 +151,13 @@ public final class Namespace: Sendable {
     /// Disconnects every socket.
     public func disconnectSockets(close: Bool = false) { self.all.disconnectSockets(close: close) }
     /// Sends an event to this namespace on the other nodes; waits for their acknowledgements with `timeout`.
-    public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmount? = nil) async throws -> [JSONValue] {
+    public func serverSideEmit(_ arguments: [JSONValue], timeout: Duration? = nil) async throws -> [JSONValue] {
+        try await self.serverSideEmit(arguments, timeout: timeout.map { TimeAmount($0) })
+    }
+
+    /// Sends an event to this namespace on the other nodes, with a NIO `TimeAmount` deadline.
+    @_disfavoredOverload
+    public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmount?) async throws -> [JSONValue] {
         try await self.adapter.serverSideEmit(arguments, timeout: timeout.map { $0.nanoseconds / 1_000_000 })
     }
 

@@ -152,12 +152,53 @@ public final class Socket: Sendable {
         self.state.withLockedValue { $0.handlers.append((event, .async(handler))) }
     }
 
-    /// Handles the event `event`, decoding its first argument as `T`; an argument that does not decode
-    /// reaches the socket's error handlers.
+    /// Handles the event `event`, decoding its first argument as `T` (with the server's
+    /// `configuration.jsonDecoder`).
+    ///
+    /// A payload that does not decode never reaches `handler`: it is the client's mistake, so it is logged at
+    /// debug level, answered (when the client asked for an acknowledgement) with the decode-error reply
+    /// ``EventDecodingError/reply`` (`{"error": "invalid payload", "event": …, "message": …}`), and handed to
+    /// the socket's ``onError(_:)`` handlers as an ``EventDecodingError``. To answer it yourself, use
+    /// ``on(_:asResult:_:)``.
     public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, SocketAck?) async throws -> Void) {
-        self.on(event) { (arguments: [JSONValue], ack: SocketAck?) async throws in
-            try await handler(try (arguments.first ?? .null).decode(T.self), ack)
+        self.on(event, asResult: type) { [unowned self] result, ack in
+            switch result {
+            case .success(let value): try await handler(value, ack)
+            case .failure(let error): self.rejectUndecodable(error, ack: ack)
+            }
         }
+    }
+
+    /// Handles the event `event` with its first argument decoded as `T`, or the reason it did not decode
+    /// (socketioxide's `TryData`): the handler answers a bad payload itself; nothing is logged or sent for it.
+    ///
+    /// ```swift
+    /// socket.on("bid", asResult: Bid.self) { result, ack in
+    ///     switch result {
+    ///     case .success(let bid): ack?(["accepted": true])
+    ///     case .failure(let error): ack?(["accepted": false, "why": "\(error.message)"])
+    ///     }
+    /// }
+    /// ```
+    public func on<T: Decodable & Sendable>(
+        _ event: String,
+        asResult type: T.Type,
+        _ handler: @escaping @Sendable (Result<T, EventDecodingError>, SocketAck?) async throws -> Void
+    ) {
+        let decoder = self.namespace.server.configuration.jsonDecoder
+        self.on(event) { (arguments: [JSONValue], ack: SocketAck?) async throws in
+            try await handler(EventDecodingError.decode(T.self, from: arguments, event: event, using: decoder), ack)
+        }
+    }
+
+    /// A typed handler's payload did not decode: the client's mistake, answered with the decode-error reply.
+    func rejectUndecodable(_ error: EventDecodingError, ack: SocketAck?) {
+        self.logger.debug(
+            "event payload did not decode; answered with the decode-error reply",
+            metadata: ["sio.event": "\(error.event)", "error": "\(error.message)", "sio.acked": "\(ack != nil)"]
+        )
+        ack?.send([error.reply])
+        self.reportError(error)
     }
 
     /// Removes every handler of `event`.
@@ -256,7 +297,7 @@ public final class Socket: Sendable {
 
     /// Emits `event` with one `Encodable` value.
     public func emit(_ event: String, encoding value: some Encodable) throws {
-        SocketEmitter(socket: self).emit(event, arguments: [try JSONValue(encoding: value)])
+        try SocketEmitter(socket: self).emit(event, encoding: value)
     }
 
     /// Emits `event` and calls `ack` with the client's answer (or an error if the socket disconnects).
@@ -270,6 +311,12 @@ public final class Socket: Sendable {
     }
 
     /// Emits with an acknowledgement deadline: `try await socket.timeout(.seconds(5)).emitWithAck(...)`.
+    public func timeout(_ timeout: Duration) -> SocketEmitter {
+        SocketEmitter(socket: self, timeout: TimeAmount(timeout))
+    }
+
+    /// Emits with an acknowledgement deadline given as a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> SocketEmitter {
         SocketEmitter(socket: self, timeout: timeout)
     }

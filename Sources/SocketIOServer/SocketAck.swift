@@ -30,6 +30,6 @@ public final class SocketAck: Sendable {
 
     /// Sends the acknowledgement with one `Encodable` value.
     public func send(encoding value: some Encodable) throws {
-        self.send([try JSONValue(encoding: value)])
+        self.send([try JSONValue(encoding: value, using: self.socket.namespace.server.configuration.jsonEncoder)])
     }
 }

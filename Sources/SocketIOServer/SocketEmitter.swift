@@ -16,6 +16,12 @@ public struct SocketEmitter: Sendable {
     }
 
     /// Adds an acknowledgement deadline.
+    public func timeout(_ timeout: Duration) -> SocketEmitter {
+        self.timeout(TimeAmount(timeout))
+    }
+
+    /// Adds an acknowledgement deadline given as a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> SocketEmitter {
         var copy = self
         copy.timeout = timeout

@@ -2,6 +2,12 @@ import EngineIOServer
 import NIOCore
 import SocketIOCore
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The options of a Socket.IO server; the names and defaults are socket.io's.
 public struct SocketIOServerConfiguration: Sendable {
     /// The Engine.IO options (path `/socket.io/`, heartbeat, payload limit, CORS, ...).
@@ -20,6 +26,10 @@ public struct SocketIOServerConfiguration: Sendable {
     /// Back-pressure from slow recipients to publishers (on by default); nil turns it off, leaving only
     /// `engine.maxBufferedBytes` to bound what waits for a slow client.
     public var flowControl: FlowControl?
+    /// Encodes the `Encodable` values of `emit(_:encoding:)`, `ack.send(encoding:)` and typed events.
+    public var jsonEncoder: JSONEncoder
+    /// Decodes the payloads of `on(_:as:)`, typed events and `emitWithAck(_:as:)` answers.
+    public var jsonDecoder: JSONDecoder
 
     /// Creates a configuration; every default is socket.io's.
     public init(
@@ -29,7 +39,9 @@ public struct SocketIOServerConfiguration: Sendable {
         adapter: @escaping @Sendable (Namespace) -> Adapter = { InMemoryAdapter(namespace: $0) },
         decoder: SocketPacketDecoder.Configuration = SocketPacketDecoder.Configuration(),
         connectionStateRecovery: ConnectionStateRecovery? = nil,
-        flowControl: FlowControl? = FlowControl()
+        flowControl: FlowControl? = FlowControl(),
+        jsonEncoder: JSONEncoder = JSONEncoder(),
+        jsonDecoder: JSONDecoder = JSONDecoder()
     ) {
         self.engine = engine
         self.connectTimeout = connectTimeout
@@ -38,5 +50,7 @@ public struct SocketIOServerConfiguration: Sendable {
         self.decoder = decoder
         self.connectionStateRecovery = connectionStateRecovery
         self.flowControl = flowControl
+        self.jsonEncoder = jsonEncoder
+        self.jsonDecoder = jsonDecoder
     }
 }

@@ -12,14 +12,14 @@ extension Application {
     /// unchanged.
     ///
     /// ```swift
-    /// let io = SocketIOServer()
+    /// let io = SocketIO()
     /// app.mount(io)
     /// ```
     ///
     /// TLS comes from `http.server.configuration`, sessions live on the event loop of their connection,
     /// and the application's shutdown closes every session properly and waits for them (at most
     /// `gracePeriod`) before the server stops.
-    public func mount(_ io: SocketIOServer, gracePeriod: TimeAmount = .seconds(10)) {
+    public func mount(_ io: SocketIO, gracePeriod: TimeAmount = .seconds(10)) {
         self.middleware.use(SocketIOMiddleware(io: io), at: .beginning)
         self.lifecycle.use(SocketIOLifecycle(io: io, gracePeriod: gracePeriod))
     }
@@ -28,10 +28,10 @@ extension Application {
 /// Answers the requests under the Socket.IO path and the browser client; passes every other request on.
 /// Added by `Application.mount(_:)`.
 public struct SocketIOMiddleware: AsyncMiddleware {
-    let io: SocketIOServer
+    let io: SocketIO
 
     /// A middleware serving `io`.
-    public init(io: SocketIOServer) {
+    public init(io: SocketIO) {
         self.io = io
     }
 
@@ -130,7 +130,7 @@ struct EngineProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
 /// Closes every Socket.IO session (clients are told) and waits for them when the application shuts down,
 /// before Vapor stops its server.
 struct SocketIOLifecycle: LifecycleHandler {
-    let io: SocketIOServer
+    let io: SocketIO
     let gracePeriod: TimeAmount
 
     func shutdown(_ application: Application) {

@@ -17,7 +17,7 @@ struct HummingbirdChat: AsyncParsableCommand {
     @Option(name: .customLong("admin-token")) var adminToken: String?
 
     func run() async throws {
-        let io = SocketIOServer(configuration: ChatApp.serverConfiguration())
+        let io = SocketIO(configuration: ChatApp.serverConfiguration())
         ChatApp(io: io, adminToken: adminToken).install()
 
         let router = Router()

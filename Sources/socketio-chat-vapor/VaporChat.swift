@@ -15,7 +15,7 @@ enum VaporChat {
         try LoggingSystem.bootstrap(from: &env)
         let app = try await Application.make(env)
 
-        let io = SocketIOServer(configuration: ChatApp.serverConfiguration())
+        let io = SocketIO(configuration: ChatApp.serverConfiguration())
         ChatApp(io: io, adminToken: Environment.get("ADMIN_TOKEN")).install()
         app.middleware.use(FileMiddleware(publicDirectory: (ChatApp.publicFolder ?? "Public") + "/", defaultFile: "index.html"))
         app.get("healthz") { _ in "ok" }

@@ -60,7 +60,7 @@ struct ChatAdminUIArguments: ParsableArguments {
     }
 
     /// Instruments `io` when the Admin UI is on (after the chat's own namespaces exist, before listening).
-    func instrument(_ io: SocketIOServer, sessions: RedisAdminSessionStore?) throws {
+    func instrument(_ io: SocketIO, sessions: RedisAdminSessionStore?) throws {
         guard self.isOn else { return }
         var options = AdminUIOptions(
             namespaceName: self.namespace,

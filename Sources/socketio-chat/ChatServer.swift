@@ -94,7 +94,7 @@ struct ChatServer: AsyncParsableCommand {
             logger.info("joining the cluster through Redis Streams", metadata: ["redis.url": "\(redisStreams)"])
         }
 
-        let io = SocketIOServer(configuration: configuration, logger: Logger(label: "socket.io"))
+        let io = SocketIO(configuration: configuration, logger: Logger(label: "socket.io"))
         ChatApp(io: io, adminToken: adminToken).install()
         try adminUI.instrument(
             io, sessions: redisFactory.map { RedisAdminSessionStore(sharing: $0) } ?? streamsFactory.flatMap { RedisAdminSessionStore(sharing: $0) })

@@ -30,7 +30,7 @@ let usage = """
       --reply answers the server's acknowledgement requests; --verbose prints the Manager's events and the
       socket's connections ({"socket":"connect","id":…,"recovered":…}, {"socket":"disconnect","reason":…}) as JSON
       lines on standard error; --stdin reads further emits as lines `EVENT [JSON-ARRAY]`, and the lines
-      `:disconnect` and `:connect` (socket.disconnect() and socket.connect()); --ca-file trusts the
+      `:disconnect` and `:connect` (socket.disconnect() and socket.open()); --ca-file trusts the
       certificates of a PEM file (instead of the system's) for https/wss; --insecure trusts any.
       Binary arguments are written {"$binary":"<base64>"} in JSON-ARRAY and printed the same way.
     """
@@ -302,6 +302,8 @@ socket.onAny { event, args in
 }
 
 socket.onConnectError { error in
+    // The first connection's outcome is what `try await socket.connect()` below throws.
+    guard arguments.reconnect || progress.withLockedValue({ $0.connectedOnce }) else { return }
     let data = error.data.map { " " + $0.jsonString() } ?? ""
     if arguments.reconnect && socket.active {
         // A failed attempt: the Manager tries again.
@@ -357,7 +359,7 @@ if arguments.stdin {
                 socket.disconnect()
                 continue
             case ":connect":
-                socket.connect()
+                socket.open()
                 continue
             default:
                 break
@@ -383,6 +385,17 @@ if arguments.stdin {
     }
 }
 
-socket.connect()
+if arguments.reconnect {
+    socket.open()
+} else {
+    do {
+        try await socket.connect()
+    } catch let error as SocketClientError {
+        let data = error.data.map { " " + $0.jsonString() } ?? ""
+        fail("connect_error: \(error.message)\(data) (thrown by connect())", code: 1)
+    } catch {
+        fail("connect: \(error)", code: 1)
+    }
+}
 try await Task.sleep(for: .milliseconds(Int64(arguments.timeout * 1000)))
 finish(0)

@@ -4,12 +4,12 @@ import SocketIOServer
 /// handler as a Socket.IO application would: the same events as `benchmarks/python_server.py`, so that
 /// the memory per connection compares like with like (the full fixture adds ~25 handlers per socket).
 enum BenchFixture {
-    static func install(on io: SocketIOServer) {
+    static func install(on io: SocketIO) {
         io.on(.connection) { socket in installEvents(socket, io: io) }
     }
 
     /// The four events (the interop fixture has them too, among its others).
-    static func installEvents(_ socket: Socket, io: SocketIOServer) {
+    static func installEvents(_ socket: Socket, io: SocketIO) {
         socket.on("bench-broadcast") { args, _ in
             io.emit("bench", arguments: args)
         }

@@ -173,12 +173,12 @@ struct ConformanceServer: AsyncParsableCommand {
         if perMessageDeflate { configuration.perMessageDeflate = PerMessageDeflateConfiguration() }
         let engineServer: EngineServer
         var application: HTTPRequestHandler? = nil
-        var mountedServer: SocketIOServer?
+        var mountedServer: SocketIO?
         if engine {
             engineServer = EngineServer(configuration: configuration, logger: Logger(label: "engine.io"))
             engineServer.onConnection { socket in socket.delegate = EngineEchoFixture() }
         } else {
-            let io = SocketIOServer(
+            let io = SocketIO(
                 configuration: SocketIOServerConfiguration(
                     engine: configuration,
                     connectTimeout: .milliseconds(connectTimeout),
@@ -250,7 +250,7 @@ struct ConformanceServer: AsyncParsableCommand {
     }
 
     /// `--admin-ui` / `--admin-ui-auth`: the official Admin UI's namespace (sessions in the cluster's Redis, if any).
-    func instrumentAdminUI(_ io: SocketIOServer, sessions: RedisAdminSessionStore?) throws {
+    func instrumentAdminUI(_ io: SocketIO, sessions: RedisAdminSessionStore?) throws {
         let auth = try adminUIAuth.map { try AdminUIOptions.Authentication(htpasswdEntry: $0) } ?? .none
         var options = AdminUIOptions(auth: auth, readonly: adminUIReadonly, serverId: serverId, mode: adminUIProduction ? .production : .development)
         if let sessions { options.store = sessions }

@@ -9,7 +9,7 @@ import SocketIOServer
 
 /// The fixture mounted on a Hummingbird 2 application that has routes and middleware of its own.
 enum HummingbirdMount {
-    static func run(io: SocketIOServer, host: String, port: Int, tls: TLSConfiguration?) async throws {
+    static func run(io: SocketIO, host: String, port: Int, tls: TLSConfiguration?) async throws {
         let router = Router()
         router.add(middleware: HummingbirdAppMarker())
         router.get("health") { _, _ in "ok" }

@@ -6,7 +6,7 @@ import SocketIOServer
 /// rooms, broadcasts, acknowledgements and middleware from any client.
 enum SocketIOFixture {
     /// Installs the fixture; `tokenAdminNamespace: false` leaves `/admin` to the Admin UI.
-    static func install(on io: SocketIOServer, tokenAdminNamespace: Bool = true) throws {
+    static func install(on io: SocketIO, tokenAdminNamespace: Bool = true) throws {
         // Other nodes' serverSideEmit: answered with ["pong", arguments after the event name...].
         io.of("/").onServerSideEmit { arguments, ack in
             ack?([.array([.string("pong")] + arguments.dropFirst())])
@@ -44,7 +44,7 @@ enum SocketIOFixture {
     }
 
     /// `/admin` refusing any token but `secret` (the protocol suites' middleware test).
-    private static func installTokenAdmin(on io: SocketIOServer) {
+    private static func installTokenAdmin(on io: SocketIO) {
         let admin = io.of("/admin")
         admin.use { socket in
             guard socket.handshake.auth["token"]?.stringValue == "secret" else {
@@ -56,7 +56,7 @@ enum SocketIOFixture {
         }
     }
 
-    private static func installMainEvents(_ socket: Socket, io: SocketIOServer) {
+    private static func installMainEvents(_ socket: Socket, io: SocketIO) {
         let anyCount = NIOLockedValueBox(0)
         socket.onAny { event, _ in
             if event != "any-count" { anyCount.withLockedValue { $0 += 1 } }
@@ -68,6 +68,29 @@ enum SocketIOFixture {
             socket.emit("error", ["message": .string("\(error)")])
         }
         BenchFixture.installEvents(socket, io: io)  // echo, join, emit-to, bench-broadcast
+        // The typed API (issue 16): a payload that decodes is acknowledged with the value re-encoded, one
+        // that does not with the library's decode-error reply (`EventDecodingError.reply`).
+        socket.on(TypedEcho.self) { value, ack in
+            try ack?(value)
+        }
+        // The server's typed emitWithAck: asks the client `typed-echo` {"text": "from server", "n": 7} and
+        // acknowledges {"ok": true, "answer": <the client's answer, decoded and re-encoded>}, or
+        // {"ok": false, "error": "<why>"} (timeout, or an answer that does not decode).
+        socket.on("typed-ask") { (_: [JSONValue], ack: SocketAck?) async in
+            do {
+                let answer = try await socket.timeout(.seconds(2)).emitWithAck(TypedEcho(text: "from server", n: 7))
+                ack?(["ok": true, "answer": try JSONValue(encoding: answer)])
+            } catch {
+                ack?(["ok": false, "error": "\(error)"])
+            }
+        }
+        // The same, answered by the handler itself (`asResult:`): the error's message under "rejected".
+        socket.on("typed-echo-result", asResult: TypedEcho.self) { result, ack in
+            switch result {
+            case .success(let value): try ack?.send(encoding: value)
+            case .failure(let error): ack?(["rejected": .string(error.message)])
+            }
+        }
         socket.on("recovered") { _, ack in
             ack?(.bool(socket.recovered))
         }
@@ -201,4 +224,12 @@ enum SocketIOFixture {
             }
         }
     }
+}
+
+/// The fixture's typed event `typed-echo` ({"text": String, "n": Int}), acknowledged with the same shape.
+struct TypedEcho: TypedEvent {
+    static let name = "typed-echo"
+    typealias Acknowledgement = TypedEcho
+    var text: String
+    var n: Int
 }

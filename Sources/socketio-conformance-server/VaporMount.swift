@@ -7,7 +7,7 @@ import Vapor
 /// The fixture mounted on a Vapor 4 application that has routes, middleware and a WebSocket route of its
 /// own.
 enum VaporMount {
-    static func run(io: SocketIOServer, host: String, port: Int, tls: TLSConfiguration?) async throws {
+    static func run(io: SocketIO, host: String, port: Int, tls: TLSConfiguration?) async throws {
         let app = try await Application.make(Environment(name: "production", arguments: ["socketio-conformance-server"]))
         app.http.server.configuration.hostname = host
         app.http.server.configuration.port = port

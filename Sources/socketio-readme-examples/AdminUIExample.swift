@@ -6,7 +6,7 @@ import SocketIOServer
 enum AdminUIExample {
     static func run() async throws {
         // BEGIN admin-ui
-        let io = SocketIOServer(
+        let io = SocketIO(
             configuration: SocketIOServerConfiguration(
                 engine: EngineServerConfiguration(
                     cors: CORSConfiguration(origin: .list(["https://admin.socket.io"]), credentials: true)

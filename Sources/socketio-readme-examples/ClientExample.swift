@@ -8,7 +8,7 @@ func clientExample() async throws {
     admin.on("stats") { args in
         print("stats:", args)
     }
-    admin.connect()
+    try await admin.connect()  // returns once connected; throws the server's connect_error
     let answer = try await admin.timeout(.seconds(5)).emitWithAck("ping", "hello")
     print("acknowledged with", answer)
     // END client

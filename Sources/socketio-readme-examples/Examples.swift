@@ -11,7 +11,7 @@ struct ChatMessage: Codable, Sendable {
 struct ReadmeExamples {
     static func main() async throws {
         // BEGIN chat
-        let io = SocketIOServer()
+        let io = SocketIO()
 
         io.on(.connection) { socket in
             socket.broadcast.emit("user-joined", .string(socket.id))
@@ -62,7 +62,7 @@ struct ReadmeExamples {
         // END acks
 
         // BEGIN recovery
-        let resilient = SocketIOServer(configuration: SocketIOServerConfiguration(
+        let resilient = SocketIO(configuration: SocketIOServerConfiguration(
             connectionStateRecovery: ConnectionStateRecovery(maxDisconnectionDuration: .minutes(2))
         ))
         resilient.on(.connection) { socket in

@@ -6,7 +6,7 @@ import SocketIOServer
 
 // BEGIN hummingbird
 func runOnHummingbird() async throws {
-    let io = SocketIOServer()
+    let io = SocketIO()
     io.use { socket in
         // the handshake as the browser sent it: headers (cookies), query, auth
         guard socket.handshake.headers.first(name: "Cookie")?.contains("session=") == true else {

@@ -68,8 +68,8 @@ def test_namespaces_and_auth(server, transport):
     code, lines, err = run_cli(server.url, "--namespace", "/admin", "--transports", TRANSPORTS[transport],
                                "--auth", '{"token": "wrong"}', "--count", "1")
     assert code == 1
-    assert "connect_error: unauthorized" in err
-    assert '{"reason":"bad token"}' in err
+    # socketio-cli connects with `try await socket.connect()`, which throws the server's message and data
+    assert 'connect_error: unauthorized {"reason":"bad token"} (thrown by connect())' in err
 
 
 def test_ack_timeout_and_on_any(server):

@@ -33,7 +33,7 @@ struct AdminUILiveTests {
 
     @Test("basic auth, session reuse, config, server_stats and a socket's lifecycle")
     func endToEnd() async throws {
-        let io = SocketIOServer()
+        let io = SocketIO()
         io.on(.connection) { socket in
             socket.on("join") { args, ack in
                 if let room = args.first?.stringValue { socket.join(room) }
@@ -54,7 +54,7 @@ struct AdminUILiveTests {
         let errors = NIOLockedValueBox<[String]>([])
         let refused = refusedManager.socket("/admin", auth: .value(["username": "admin", "password": "wrong"]))
         refused.onConnectError { error in errors.withLockedValue { $0.append(error.message) } }
-        refused.connect()
+        refused.open()
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         while errors.withLockedValue({ $0.isEmpty }) && clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
@@ -66,7 +66,7 @@ struct AdminUILiveTests {
         let page = Recorder()
         let pageSocket = manager.socket("/admin", auth: .value(["username": "admin", "password": "s3cret"]))
         pageSocket.onAny { event, arguments in page.record(event, arguments) }
-        pageSocket.connect()
+        pageSocket.open()
         let sessionId = try #require(try await page.first("session").first?.stringValue)
         #expect(sessionId.count == 16)
         #expect(try await page.first("config") == [["supportedFeatures": .array(admin.supportedFeatures.map { .string($0) })]])
@@ -75,7 +75,7 @@ struct AdminUILiveTests {
         _ = try await page.first("all_sockets")
 
         let user = manager.socket("/")
-        user.connect()
+        user.open()
         let connected = try await page.first("socket_connected") { $0.first?["nsp"] == "/" }
         let userId = try #require(connected[0]["id"]?.stringValue)
         #expect(connected[0]["transport"] == "websocket")
@@ -92,7 +92,7 @@ struct AdminUILiveTests {
         let secondPage = Recorder()
         let secondSocket = again.socket("/admin", auth: .value(["sessionId": .string(sessionId)]))
         secondSocket.onAny { event, arguments in secondPage.record(event, arguments) }
-        secondSocket.connect()
+        secondSocket.open()
         _ = try await secondPage.first("config")
         #expect(secondPage.all("session").isEmpty)
         again.close()
@@ -102,7 +102,7 @@ struct AdminUILiveTests {
 
     @Test("socket.data set by a middleware, then changed deep inside: one socket_updated per change, whole data")
     func nestedDataChanges() async throws {
-        let io = SocketIOServer()
+        let io = SocketIO()
         io.of("/").use { socket in socket.data = ["user": ["name": "ann", "tags": ["a"]]] }
         io.on(.connection) { socket in
             socket.on("rename") { args, ack in
@@ -120,11 +120,11 @@ struct AdminUILiveTests {
         let page = Recorder()
         let pageSocket = manager.socket("/admin")
         pageSocket.onAny { event, arguments in page.record(event, arguments) }
-        pageSocket.connect()
+        pageSocket.open()
         _ = try await page.first("config")
 
         let user = manager.socket("/")
-        user.connect()
+        user.open()
         let connected = try await page.first("socket_connected") { $0.first?["nsp"] == "/" }
         let userId = try #require(connected[0]["id"]?.stringValue)
         #expect(connected[0]["data"] == ["user": ["name": "ann", "tags": ["a"]]])
@@ -142,7 +142,7 @@ struct AdminUILiveTests {
 
     @Test func aPasswordHashThatIsNotBcryptIsRefused() {
         #expect(throws: AdminUIError.self) {
-            try AdminUI.instrument(SocketIOServer(), AdminUIOptions(auth: .basic(username: "admin", passwordHash: "secret")))
+            try AdminUI.instrument(SocketIO(), AdminUIOptions(auth: .basic(username: "admin", passwordHash: "secret")))
         }
     }
 }

@@ -158,7 +158,7 @@ struct LiveClientTests {
         socket.on("recorded") { recorded.append($0.first ?? .null) }
         for index in 0..<20 { socket.emit("record", .int(index)) }
         socket.volatile.emit("record", "volatile")
-        socket.connect()
+        socket.open()
         // a fence: emitted after the connection, so the server handles it after anything buffered
         // before it (one socket's packets are sent and handled in order)
         socket.emit("record", "fence")

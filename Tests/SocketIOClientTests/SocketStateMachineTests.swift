@@ -128,6 +128,42 @@ struct SocketStateMachineTests {
         #expect(resent.count == 1 && resent[0].eventName == "a")
     }
 
+    @Test("a refused connection fails the buffered and queued emits' acks with the refusal, timers cancelled")
+    func refusalFailsWaitingEmits() {
+        var machine = Machine(namespace: "/admin")
+        _ = machine.connect(engineOpen: false)
+        _ = machine.emit("with-timer", [1], callback: "a", timeout: .seconds(5))
+        _ = machine.emit("plain", [2])
+        _ = machine.emit("no-timer", [3], callback: "b")
+        machine.retries = 2
+        _ = machine.emitWithRetries("queued", [4], callback: "c")
+        #expect(machine.bufferedCount == 3 && machine.pendingAckCount == 2 && machine.queuedCount == 1)
+        _ = machine.engineOpened()
+        let actions = machine.received(connectError: ["message": "unauthorized", "data": ["reason": "bad token"]])
+        var failed: [String] = []
+        var cancelled: [Int] = []
+        for action in actions {
+            switch action {
+            case .failAck(let callback, let error):
+                #expect(error.isConnectError && error.message == "unauthorized" && error.data == ["reason": "bad token"])
+                failed.append(callback)
+            case .cancelAckTimer(let id): cancelled.append(id)
+            case .send(let packet): Issue.record("sent \(packet) after the refusal")
+            default: break
+            }
+        }
+        guard case .emitConnectError? = actions.first, case .becameInactive? = actions.last else {
+            Issue.record("expected connect_error first and becameInactive last: \(actions)")
+            return
+        }
+        #expect(failed == ["a", "b", "c"])
+        #expect(cancelled == [0])
+        #expect(machine.bufferedCount == 0 && machine.pendingAckCount == 0 && machine.queuedCount == 0)
+        // connecting again later sends nothing of the dropped emits
+        _ = machine.connect(engineOpen: true)
+        #expect(self.sent(machine.received(connect: ["sid": "s"])).isEmpty)
+    }
+
     @Test("connect_error deactivates with message and data; server disconnect deactivates")
     func refusals() {
         var machine = Machine(namespace: "/admin")

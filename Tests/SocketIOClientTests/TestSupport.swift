@@ -61,14 +61,14 @@ final class Collector<Value: Sendable>: Sendable {
 
 /// Our server with the events the client suite drives, on 127.0.0.1 and a free port.
 final class TestServer: Sendable {
-    let io: SocketIOServer
+    let io: SocketIO
     let http: HTTPServer
     let port: Int
 
     var url: String { "http://127.0.0.1:\(self.port)" }
 
     static func start(port: Int = 0) async throws -> TestServer {
-        let io = SocketIOServer()
+        let io = SocketIO()
         io.on(.connection) { socket in
             socket.emit("auth", socket.handshake.auth)
             socket.on("message") { args, _ in socket.emit("message-back", arguments: args) }
@@ -89,6 +89,7 @@ final class TestServer: Sendable {
                 }
             }
             socket.on("kick") { _, _ in socket.disconnect() }
+            socket.on("typed-echo", as: TypedEcho.self) { value, ack in try ack?.send(encoding: value) }
         }
         io.of("/custom").on(.connection) { socket in
             socket.emit("auth", socket.handshake.auth)
@@ -105,7 +106,7 @@ final class TestServer: Sendable {
         return TestServer(io: io, http: http)
     }
 
-    private init(io: SocketIOServer, http: HTTPServer) {
+    private init(io: SocketIO, http: HTTPServer) {
         self.io = io
         self.http = http
         self.port = http.port!
@@ -114,4 +115,10 @@ final class TestServer: Sendable {
     func stop() async throws {
         try await self.io.close()
     }
+}
+
+/// The payload of the typed events of the tests (`typed-echo` on our server, as in the conformance fixture).
+struct TypedEcho: Codable, Sendable, Equatable {
+    var text: String
+    var n: Int
 }

@@ -435,15 +435,15 @@ extension LiveRedisClusterTests {
 /// The sharded adapter on the cluster (in the same serialized suite: one cluster at a time on the machine).
 extension LiveRedisClusterTests {
     /// Three Socket.IO servers (no HTTP listener needed) on one Redis Cluster.
-    func nodes(_ cluster: RedisClusterProcesses, mode: RedisShardedAdapterOptions.SubscriptionMode = .dynamic) async throws -> [(SocketIOServer, RedisShardedAdapterFactory)] {
-        var nodes: [(SocketIOServer, RedisShardedAdapterFactory)] = []
+    func nodes(_ cluster: RedisClusterProcesses, mode: RedisShardedAdapterOptions.SubscriptionMode = .dynamic) async throws -> [(SocketIO, RedisShardedAdapterFactory)] {
+        var nodes: [(SocketIO, RedisShardedAdapterFactory)] = []
         for index in 0..<3 {
             // Each node knows a different seed: the rest is discovered.
             let factory = try RedisShardedAdapterFactory(
                 clusterURL: "redis://127.0.0.1:\(cluster.ports[index])",
                 options: RedisShardedAdapterOptions(subscriptionMode: mode, requestsTimeout: .seconds(2))
             )
-            let io = SocketIOServer(configuration: SocketIOServerConfiguration(adapter: factory.adapter))
+            let io = SocketIO(configuration: SocketIOServerConfiguration(adapter: factory.adapter))
             _ = io.sockets
             try await factory.waitUntilReady()
             nodes.append((io, factory))
@@ -489,13 +489,13 @@ extension LiveRedisClusterTests {
     @Test func threeNodesOnOneRedis() async throws {
         let redis = try await RedisServerProcess()
         defer { redis.stop() }
-        var nodes: [(SocketIOServer, RedisShardedAdapterFactory)] = []
+        var nodes: [(SocketIO, RedisShardedAdapterFactory)] = []
         for _ in 0..<3 {
             let factory = RedisShardedAdapterFactory(
                 driver: RedisShardedPubSubDriver(configuration: try RedisConfiguration(url: redis.url)),
                 options: RedisShardedAdapterOptions(requestsTimeout: .seconds(2))
             )
-            let io = SocketIOServer(configuration: SocketIOServerConfiguration(adapter: factory.adapter))
+            let io = SocketIO(configuration: SocketIOServerConfiguration(adapter: factory.adapter))
             _ = io.sockets
             try await factory.waitUntilReady()
             nodes.append((io, factory))

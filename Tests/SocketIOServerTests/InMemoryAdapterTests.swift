@@ -4,7 +4,7 @@ import Testing
 
 /// Room bookkeeping and target selection of the default adapter (no sockets needed: ids only).
 @Suite struct InMemoryAdapterTests {
-    let io = SocketIOServer()
+    let io = SocketIO()
 
     @Test func joinsAndLeavesKeepBothIndexesInStep() {
         let adapter = InMemoryAdapter(namespace: io.of("/rooms-\(#line)"))

@@ -6,7 +6,7 @@ import Testing
 /// The hooks instrumentation (the Admin UI) uses: new namespaces and room changes.
 @Suite struct InstrumentationHooksTests {
     @Test func newNamespacesAreAnnouncedOnce() throws {
-        let io = SocketIOServer()
+        let io = SocketIO()
         _ = io.of("/before")
         let seen = NIOLockedValueBox<[String]>([])
         io.onNewNamespace { namespace in seen.withLockedValue { $0.append(namespace.name) } }
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func roomChangesAreReportedOnlyWhenRealAsNodeJoinRoomAndLeaveRoom() {
-        let io = SocketIOServer()
+        let io = SocketIO()
         let namespace = io.of("/rooms")
         let adapter = namespace.adapter
         adapter.addAll("quiet", rooms: ["quiet", "before"])  // no listener yet: nothing kept

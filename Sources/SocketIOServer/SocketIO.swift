@@ -9,7 +9,7 @@ import SocketIOCore
 /// Engine.IO server.
 ///
 /// ```swift
-/// let io = SocketIOServer()
+/// let io = SocketIO()
 /// io.on(.connection) { socket in
 ///     socket.on("chat") { args, ack in
 ///         io.emit("chat", arguments: args)
@@ -18,7 +18,7 @@ import SocketIOCore
 /// }
 /// try await io.listen(port: 3000)
 /// ```
-public final class SocketIOServer: Sendable {
+public final class SocketIO: Sendable {
     private struct DynamicNamespace: Sendable {
         let matches: @Sendable (String, JSONValue) -> Bool
         let parent: Namespace
@@ -149,6 +149,9 @@ public final class SocketIOServer: Sendable {
     /// Node-local broadcasts on the main namespace.
     public var local: BroadcastOperator { self.sockets.local }
     /// Broadcasts with an acknowledgement deadline on the main namespace.
+    public func timeout(_ timeout: Duration) -> BroadcastOperator { self.sockets.timeout(timeout) }
+    /// Broadcasts with an acknowledgement deadline given as a NIO `TimeAmount`.
+    @_disfavoredOverload
     public func timeout(_ timeout: TimeAmount) -> BroadcastOperator { self.sockets.timeout(timeout) }
     /// Emits to every socket of the main namespace.
     public func emit(_ event: String, _ arguments: JSONValue...) { self.sockets.emit(event, arguments: arguments) }
@@ -163,7 +166,12 @@ public final class SocketIOServer: Sendable {
     /// Disconnects every socket of the main namespace.
     public func disconnectSockets(close: Bool = false) { self.sockets.disconnectSockets(close: close) }
     /// Sends an event to the main namespace of the other nodes.
-    public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmount? = nil) async throws -> [JSONValue] {
+    public func serverSideEmit(_ arguments: [JSONValue], timeout: Duration? = nil) async throws -> [JSONValue] {
+        try await self.sockets.serverSideEmit(arguments, timeout: timeout)
+    }
+    /// Sends an event to the main namespace of the other nodes, with a NIO `TimeAmount` deadline.
+    @_disfavoredOverload
+    public func serverSideEmit(_ arguments: [JSONValue], timeout: TimeAmount?) async throws -> [JSONValue] {
         try await self.sockets.serverSideEmit(arguments, timeout: timeout)
     }
 
