@@ -113,13 +113,17 @@ public final class Socket: Sendable {
     /// Free-form data attached to the socket (`socket.data`), visible to `fetchSockets` on every node.
     public var data: JSONValue {
         get { self.state.withLockedValue { $0.data } }
-        set {
-            let listeners = self.state.withLockedValue { state in
-                state.data = newValue
-                return state.dataListeners
-            }
-            for listener in listeners { listener(newValue) }
+        set { self.modifyData { $0 = newValue } }
+    }
+
+    /// Changes `data` in place under the socket's lock (no other change in between), then tells the
+    /// `onDataChange` listeners.
+    func modifyData<Result>(_ change: (inout JSONValue) throws -> Result) rethrows -> Result {
+        let (result, value, listeners) = try self.state.withLockedValue { state in
+            (try change(&state.data), state.data, state.dataListeners)
         }
+        for listener in listeners { listener(value) }
+        return result
     }
 
     // MARK: Instrumentation hooks

@@ -112,3 +112,58 @@ struct TypedEventsTests {
         #expect(value == ["error": .string("no auction 42"), "list": [.string("item 43")]])
     }
 }
+
+private struct Profile: Codable, Sendable, Equatable {
+    var name: String
+    var level: Int
+}
+
+private enum Bidder: SocketDataKey {
+    typealias Value = Profile
+    static let name = "bidder"
+}
+
+private enum Credits: SocketDataKey {
+    typealias Value = Int
+    static let name = "credits"
+}
+
+@Suite("Typed socket data", .serialized, .timeLimit(.minutes(2)))
+struct TypedSocketDataTests {
+    @Test("typed entries of socket.data, seen through fetchSockets; the whole of it as one Codable value")
+    func typedData() async throws {
+        let io = SocketIO()
+        io.on(.connection) { socket in
+            try? socket.setData(Bidder.self, Profile(name: "ada", level: 2))
+            try? socket.setData(Credits.self, 5)
+            socket.on("check") { (_: [JSONValue], ack: SocketAck?) async in
+                let remote = try? await io.fetchSockets().first
+                let entries: JSONValue = [
+                    "bidder": .string(socket[data: Bidder.self]?.name ?? "none"),
+                    "credits": .int(socket[data: Credits.self] ?? -1),
+                    "remote": .string(remote?[data: Bidder.self]?.name ?? "none"),
+                    "data": socket.data,
+                ]
+                try? socket.setData(Credits.self, nil)
+                let afterRemoval = socket.data
+                try? socket.setData(Profile(name: "whole", level: 9))
+                let whole = (try? socket.data(as: Profile.self))?.name ?? "none"
+                ack?(["entries": entries, "afterRemoval": afterRemoval, "whole": .string(whole), "missing": .bool(socket[data: Bidder.self] == nil)])
+            }
+        }
+        let http = try await io.listen(host: "127.0.0.1", port: 0)
+        let manager = try Manager(url: "http://127.0.0.1:\(http.port!)", options: options(.websocket) { $0.autoConnect = false })
+        let socket = manager.socket()
+        try await within(10) { try await socket.connect() }
+        let answer = try await socket.timeout(.seconds(5)).emitWithAck("check")
+        #expect(answer.first?["entries"] == [
+            "bidder": "ada", "credits": 5, "remote": "ada",
+            "data": ["bidder": ["name": "ada", "level": 2], "credits": 5],
+        ])
+        #expect(answer.first?["afterRemoval"] == ["bidder": ["name": "ada", "level": 2]])
+        #expect(answer.first?["whole"] == "whole")
+        #expect(answer.first?["missing"] == true)  // the whole value replaced the entries
+        manager.close()
+        try await io.close()
+    }
+}
