@@ -39,7 +39,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         self.engine = engine
         self.server = server
         self.decoder = SocketPacketDecoder(configuration: server.configuration.decoder)
-        self.connectTimeout = engine.eventLoop.scheduleTask(in: server.configuration.connectTimeout) { [weak self] in
+        self.connectTimeout = engine.eventLoop.scheduleTask(in: TimeAmount(server.configuration.connectTimeout)) { [weak self] in
             guard let self, self.sockets.isEmpty, self.connecting.isEmpty else { return }
             self.logger.debug("socket.io connection closed: no namespace joined within connectTimeout")
             self.engine.close()

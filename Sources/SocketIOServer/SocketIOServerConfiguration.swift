@@ -13,7 +13,7 @@ public struct SocketIOServerConfiguration: Sendable {
     /// The Engine.IO options (path `/socket.io/`, heartbeat, payload limit, CORS, ...).
     public var engine: EngineServerConfiguration
     /// How long a client may stay connected without joining any namespace (default 45 s).
-    public var connectTimeout: TimeAmount
+    public var connectTimeout: Duration
     /// The most namespaces dynamic namespaces may create (default 1000); past it, CONNECT gets
     /// `Invalid namespace`.
     public var maxDynamicNamespaces: Int
@@ -34,7 +34,7 @@ public struct SocketIOServerConfiguration: Sendable {
     /// Creates a configuration; every default is socket.io's.
     public init(
         engine: EngineServerConfiguration = EngineServerConfiguration(),
-        connectTimeout: TimeAmount = .seconds(45),
+        connectTimeout: Duration = .seconds(45),
         maxDynamicNamespaces: Int = 1000,
         adapter: @escaping @Sendable (Namespace) -> Adapter = { InMemoryAdapter(namespace: $0) },
         decoder: SocketPacketDecoder.Configuration = SocketPacketDecoder.Configuration(),
