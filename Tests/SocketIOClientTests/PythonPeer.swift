@@ -20,7 +20,20 @@ final class PythonPeer: Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Starts the server; a free port taken by someone else before the server binds it (other test runs
+    /// share the machine) makes it exit at once: then it is tried again on another port, three times.
     static func start() async throws -> PythonPeer {
+        var attempt = 1
+        while true {
+            do {
+                return try await Self.startOnce()
+            } catch let error as PeerError where error.exitedAtStart && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func startOnce() async throws -> PythonPeer {
         let python = ProcessInfo.processInfo.environment["SOCKETIO_PYTHON"]
             ?? Self.repository.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
@@ -67,7 +80,7 @@ final class PythonPeer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(30)
         while clock.now < deadline {
-            guard self.process.isRunning else { throw PeerError(description: "swiftclient_server.py exited at start") }
+            guard self.process.isRunning else { throw PeerError(description: "swiftclient_server.py exited at start", exitedAtStart: true) }
             if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: self.port).get() {
                 try? await channel.close()
@@ -82,4 +95,5 @@ final class PythonPeer: Sendable {
 
 struct PeerError: Error, CustomStringConvertible {
     var description: String
+    var exitedAtStart = false
 }
