@@ -67,15 +67,16 @@ import Testing
     /// Sessions share one heartbeat queue per event loop: silent ones anywhere in it time out while the
     /// ones around them, which answer every ping, stay open.
     @Test func silentSessionsAmongLiveOnesTimeOutAlone() async throws {
-        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .seconds(1))) { server in
+        // A timeout of 3 s: with 1 s, a live session's pong came too late on a loaded machine (load ~16).
+        try await EngineTestServer.with(.init(pingInterval: .milliseconds(100), pingTimeout: .seconds(3))) { server in
             var sessions: [(sid: String, connection: TestConnection, silent: Bool)] = []
             for index in 0..<6 {
                 let connection = try await server.connect()
                 let (sid, _, _) = try await server.handshake(on: connection)
                 sessions.append((sid, connection, index % 2 == 1))
             }
-            // The live sessions answer pings until well after the silent ones' deadline (about 1.1 s).
-            let answerUntil = ContinuousClock.now + .milliseconds(2500)
+            // The live sessions answer pings until well after the silent ones' deadline (about 3.1 s).
+            let answerUntil = ContinuousClock.now + .milliseconds(4500)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for session in sessions {
                     let uri = server.path("EIO=4&transport=polling&sid=\(session.sid)")
