@@ -17,7 +17,8 @@ import SocketIOServer
 /// recovery window comes back as the same socket, in its rooms, and gets the messages it missed, in order;
 /// it neither joins again nor fetches the history again. Messages are therefore relayed without an
 /// acknowledgement (packets with one are not kept for recovery, as in Node.js); the pages confirm them with
-/// `received` instead.
+/// `received` instead. Meanwhile the others see the person "away" (`presence` marks it), and are told that
+/// it left only when the window passes without it coming back; a page that is closed says so at once.
 ///
 /// `/admin` (auth `{token}`): `stats` pushed on every change, `announce` (text, ack → {recipients}).
 /// (The official Admin UI, `--admin-ui`, has its own namespace: see `ChatAdminUIArguments`.)
@@ -66,15 +67,21 @@ public struct ChatApp: Sendable {
     // MARK: People
 
     private func connected(_ socket: Socket) {
-        let nickname = ChatValidation.nickname(socket.handshake.auth["nickname"]?.stringValue) ?? "guest-\(socket.id.prefix(4))"
-        self.state.connect(socket.id, nickname: nickname)
+        var nickname = ChatValidation.nickname(socket.handshake.auth["nickname"]?.stringValue) ?? "guest-\(socket.id.prefix(4))"
+        if socket.recovered, self.state.comeBack(socket.id) {
+            // Back within the recovery window, as the same socket in its rooms: nobody was told it left, so
+            // nobody is told it joined (the page does not join again either).
+            nickname = self.state.user(socket.id)?.nickname ?? nickname
+        } else {
+            self.state.connect(socket.id, nickname: nickname)
+            if socket.recovered {
+                // Recovered, but this node did not know the person any more: back in its rooms.
+                for room in socket.rooms.sorted() where room != socket.id { self.join(socket, room: room, ack: nil) }
+            }
+        }
         // shown by the official Admin UI (--admin-ui) and carried by fetchSockets to every node
         socket.data["nickname"] = .string(nickname)
         socket.emit("welcome", ["id": .string(socket.id), "nickname": .string(nickname)])
-        if socket.recovered {
-            // The same socket after a network blip, back in its rooms (the page does not join again).
-            for room in socket.rooms.sorted() where room != socket.id { self.join(socket, room: room, ack: nil) }
-        }
         self.changed()
 
         socket.on("nickname") { args, ack in
@@ -152,14 +159,31 @@ public struct ChatApp: Sendable {
             socket.to(room).volatile.emit("typing", ["room": .string(room), "id": .string(socket.id), "nickname": .string(nickname), "typing": .bool(typing)])
         }
 
-        socket.onDisconnect { _ in
-            guard let user = self.state.disconnect(socket.id) else { return }
-            for room in user.rooms {
-                // not to the socket itself: a recovered page would get its own departure among what it missed
-                self.io.to(room).except(socket.id).emit("notice", ["room": .string(room), "kind": "leave", "text": .string("\(user.nickname) left")])
+        socket.onDisconnect { reason in
+            // A connection lost for a reason that may be recovered (a network blip, a missed ping): the person
+            // is shown away, and has left only if the page is not back within the recovery window.
+            if let window = self.io.configuration.connectionStateRecovery?.maxDisconnectionDuration, reason.isRecoverable,
+                let absence = self.state.markAway(socket.id)
+            {
+                self.changed()
+                Task {
+                    try? await Task.sleep(for: .nanoseconds(window.nanoseconds))
+                    if let user = self.state.departIfStillAway(socket.id, absence: absence) { self.announceDeparture(of: socket.id, user) }
+                }
+                return
             }
-            self.changed()
+            guard let user = self.state.disconnect(socket.id) else { return }
+            self.announceDeparture(of: socket.id, user)
         }
+    }
+
+    /// Tells the rooms `user` was in that it left, and everyone the new presence.
+    private func announceDeparture(of socketId: String, _ user: ChatState.User) {
+        for room in user.rooms {
+            // not to the socket itself: a recovered page would get its own departure among what it missed
+            self.io.to(room).except(socketId).emit("notice", ["room": .string(room), "kind": "leave", "text": .string("\(user.nickname) left")])
+        }
+        self.changed()
     }
 
     private func join(_ socket: Socket, room: String, ack: SocketAck?, quiet: Bool = false) {

@@ -12,6 +12,9 @@ final class ChatState: Sendable {
     struct User: Sendable {
         var nickname: String
         var rooms: Set<String> = []
+        /// Set while the page's connection is down and may still be recovered: which absence this is
+        /// (a later one has a higher number).
+        var away: Int?
     }
 
     struct Message: Sendable {
@@ -39,6 +42,7 @@ final class ChatState: Sendable {
         var deliveries: [Int: Delivery] = [:]
         var nextMessageId = 1
         var admins = 0
+        var nextAbsence = 1
     }
 
     private let state = NIOLockedValueBox(State())
@@ -52,6 +56,35 @@ final class ChatState: Sendable {
     /// Forgets the user; returns it (with the rooms it was in).
     func disconnect(_ socketId: String) -> User? {
         self.state.withLockedValue { $0.users.removeValue(forKey: socketId) }
+    }
+
+    /// Keeps the user, shown away, while its connection may still be recovered; returns which absence
+    /// this is (nil for an unknown user).
+    func markAway(_ socketId: String) -> Int? {
+        self.state.withLockedValue { state in
+            guard state.users[socketId] != nil else { return nil }
+            let absence = state.nextAbsence
+            state.nextAbsence += 1
+            state.users[socketId]?.away = absence
+            return absence
+        }
+    }
+
+    /// The user's page came back (its session recovered) while it was away: true when it was.
+    func comeBack(_ socketId: String) -> Bool {
+        self.state.withLockedValue { state in
+            guard state.users[socketId]?.away != nil else { return false }
+            state.users[socketId]?.away = nil
+            return true
+        }
+    }
+
+    /// Forgets the user if it is still away since `absence` (it did not come back in time); returns it.
+    func departIfStillAway(_ socketId: String, absence: Int) -> User? {
+        self.state.withLockedValue { state in
+            guard state.users[socketId]?.away == absence else { return nil }
+            return state.users.removeValue(forKey: socketId)
+        }
     }
 
     func user(_ socketId: String) -> User? {
@@ -128,7 +161,10 @@ final class ChatState: Sendable {
             let users = state.users
                 .sorted { ($0.value.nickname.lowercased(), $0.key) < ($1.value.nickname.lowercased(), $1.key) }
                 .map { id, user -> JSONValue in
-                    ["id": .string(id), "nickname": .string(user.nickname), "rooms": .array(user.rooms.sorted().map { .string($0) })]
+                    [
+                        "id": .string(id), "nickname": .string(user.nickname), "rooms": .array(user.rooms.sorted().map { .string($0) }),
+                        "away": .bool(user.away != nil),
+                    ]
                 }
             return ["users": .array(users), "rooms": Self.roomCounts(state)]
         }

@@ -160,6 +160,7 @@ def test_newcomer_gets_the_history_and_leave_notice(pages, server):
                 message="history on joining")
         assert carol.execute_script("return document.querySelector('li.history-marker').textContent").startswith("— last ")
         wait_js(alice, f"{texts('#users li')}.includes('carol')")
+        carol.get("about:blank")  # she leaves the page: the page says so (a lost connection would be "away")
     finally:
         carol.quit()
     wait_js(alice, f"{texts('#messages li.notice')}.includes('carol left')", message="leave notice")

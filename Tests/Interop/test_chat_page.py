@@ -91,8 +91,9 @@ def test_a_network_blip_loses_no_message(server, transport):
         alice.execute_script("window.sentSinceCut = []; chatSocket.onAnyOutgoing((event) => sentSinceCut.push(event));")
         assert proxy.cut() >= 1
         wait_js(alice, "document.getElementById('status').dataset.state === 'reconnecting'", message="alice offline")
-        # Bob's page shows Alice gone once the server has let her connection go
-        wait_js(bob, f"!{texts('#users li')}.includes('alice')", timeout=15, message="alice gone for bob")
+        # Bob's page shows Alice away (not gone) once the server has let her connection go
+        wait_js(bob, "[...document.querySelectorAll('#users li.away')].some((li) => li.textContent === 'alice')",
+                timeout=15, message="alice away for bob")
         written = [f"while alice was away {n}" for n in range(1, 6)]
         for text in written:
             send(bob, text)
@@ -116,7 +117,11 @@ def test_a_network_blip_loses_no_message(server, transport):
         # Alice's page confirmed the messages it got after the blip: Bob sees ✓✓ on all of them
         wait_js(bob, "[...document.querySelectorAll('li.message.mine')].every((m) => m.dataset.status === 'delivered')",
                 message="bob's messages delivered")
-        wait_js(bob, f"{texts('#users li')}.includes('alice')", message="alice online again")
+        wait_js(bob, "[...document.querySelectorAll('#users li:not(.away)')].some((li) => li.textContent === 'alice')",
+                message="alice online again")
+        # she was away, never gone: Bob's page was told neither that she left nor that she joined again
+        notices = bob.execute_script(f"return {texts('#messages li.notice')};")
+        assert "alice left" not in notices and "alice joined" not in notices, notices
         screenshot(alice, f"chat-after-blip-{transport}.png")
     finally:
         alice.quit()

@@ -28,6 +28,9 @@
 
   const socket = io(options);
   window.chatSocket = socket; // for tests and the curious
+  // Leaving the page is leaving the chat: said at once, so that the others do not see this person "away"
+  // for the whole recovery window, as they do after a network blip.
+  window.addEventListener("pagehide", () => socket.disconnect());
 
   // --- connection state ------------------------------------------------------------------
   function setStatus(kind, text) {
@@ -139,12 +142,12 @@
     const list = $("users");
     list.textContent = "";
     for (const user of lastPresence.users) {
-      const item = element("li", user.id === socket.id ? "me-user" : "", user.nickname);
+      const item = element("li", [user.id === socket.id ? "me-user" : "", user.away ? "away" : ""].join(" ").trim(), user.nickname);
       item.dataset.id = user.id;
-      item.title = user.rooms.map((r) => `#${r}`).join(" ");
+      item.title = (user.away ? "connection lost, may be back in a moment · " : "") + user.rooms.map((r) => `#${r}`).join(" ");
       list.appendChild(item);
     }
-    $("online-count").textContent = String(lastPresence.users.length);
+    $("online-count").textContent = String(lastPresence.users.filter((u) => !u.away).length);
   }
 
   socket.on("presence", (presence) => {
