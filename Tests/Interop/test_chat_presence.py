@@ -79,13 +79,18 @@ def test_away_during_a_blip_then_back_without_notices_or_gone_after_the_window()
             if client is not None:
                 client.close()
 
-    # leaving on purpose is told at once, with no away phase
-    carol = Page(server.base, "carol", "presence")
+    # leaving on purpose (the client's DISCONNECT, as `socket.disconnect()` sends it) is told at once, with
+    # no away phase (a raw client: python-socketio's threaded client may close its connection before its
+    # DISCONNECT has gone out, which the server must take for a lost connection)
+    carol = RawSocketIO(server.port, "websocket")
     try:
+        carol.connect({"nickname": "carol"})
+        assert carol.call("join", "presence")[0]["ok"] is True
         assert eventually(lambda: bob.state_of("carol") == "online")
-        carol.client.disconnect()
+        carol.send("1")  # DISCONNECT of the main namespace
         assert eventually(lambda: bob.state_of("carol") == "gone", timeout=2)
         assert eventually(lambda: bob.told()[-1] == "carol left")
     finally:
+        carol.close()
         bob.client.disconnect()
         server.stop()
