@@ -112,15 +112,20 @@ struct BroadcastRunner {
     let size: Int
     let inFlight: Int
     let rooms: Int
+    /// Broadcasts sent before the measurement (not counted, but kept by a server with recovery on).
+    static let warmUpBroadcasts = 20
 
     func run(scenario: String) async throws {
         let workers = try self.target.startWorkers(role: .receiver, rooms: self.rooms)
+        // resident memory once everyone is connected and before any broadcast: with connection state
+        // recovery on, what the run adds is mostly the packets the server keeps
+        let rssBefore = self.target.probe?.residentBytes()
         let sender = try await SenderConnection.connect(target: self.target.target)
         let padding = String(repeating: "x", count: max(0, self.size - 40))
         if self.rooms > 0 { try await sender.join(rooms: self.rooms) }
         // warm-up; the receivers may still be reading it when the sender has its own copies: wait until their
         // count stops moving (bounded), so that none of it is counted in the measurement
-        for _ in 0..<20 { try await sender.broadcast(padding: padding, room: self.rooms > 0 ? "r0" : nil, bare: self.target.bare) }
+        for _ in 0..<Self.warmUpBroadcasts { try await sender.broadcast(padding: padding, room: self.rooms > 0 ? "r0" : nil, bare: self.target.bare) }
         var settled = try self.target.merged(workers).delivered
         for _ in 0..<50 {
             try await Task.sleep(for: .milliseconds(100))
@@ -158,6 +163,7 @@ struct BroadcastRunner {
         finished = report.delivered >= expected ? Date() : lastProgress
         let elapsed = finished.timeIntervalSince(started)
         let cpuAfter = self.target.probe?.cpuMicros()
+        let rssAfter = self.target.probe?.residentBytes()
         for worker in workers { worker.quit() }
         sender.close()
         let rate = Double(report.delivered) / elapsed
@@ -165,8 +171,12 @@ struct BroadcastRunner {
         var fields: [String: Any] = [
             "label": self.target.label, "clients": self.target.clients, "messages": self.messages, "size": self.size, "expected": expected,
             "in_flight": self.inFlight, "rooms": self.rooms, "delivered": report.delivered, "deliveries_per_s": rate,
-            "p50_us": p50, "p99_us": p99, "p999_us": p999,
+            "p50_us": p50, "p99_us": p99, "p999_us": p999, "broadcasts_sent": self.messages + Self.warmUpBroadcasts,
         ]
+        if let rssBefore, let rssAfter {
+            fields["rss_before"] = rssBefore
+            fields["rss_after"] = rssAfter
+        }
         var summary = "\(scenario)[\(self.target.label)]: \(report.delivered) deliveries to \(report.connected) clients in \(String(format: "%.2f", elapsed)) s: \(Int(rate)) msg/s, latency p50 \(Int(p50)) us, p99 \(Int(p99)) us, p99.9 \(Int(p999)) us"
         if let cpuBefore, let cpuAfter, report.delivered > 0 {
             let perDelivery = (cpuAfter - cpuBefore) / Double(report.delivered)

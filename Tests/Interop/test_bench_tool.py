@@ -1,5 +1,6 @@
-"""The load generator behind docs/benchmarks.md (socketio-bench), run small in CI against our server, the
-bare SwiftNIO loop and the python-socketio benchmark server: every scenario delivers what it sent and
+"""The load generator behind docs/benchmarks.md (socketio-bench), run small in CI against our server (the
+full interop fixture, the four benchmark events only, the full fixture with connection state recovery on),
+the bare SwiftNIO loop and the python-socketio benchmark server: every scenario delivers what it sent and
 reports the figures the report is built from (rates, latency percentiles, server CPU and memory)."""
 import json
 import os
@@ -23,10 +24,17 @@ def bench(*args: str) -> dict:
     return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
-@pytest.fixture(params=["swift", "bare", "python"])
+SWIFT_SERVERS = {
+    "swift": ["--quiet"],
+    "swift-bench": ["--bench", "--quiet"],
+    "swift-recovery": ["--quiet", "--connection-state-recovery", "120000"],
+}
+
+
+@pytest.fixture(params=[*SWIFT_SERVERS, "bare", "python"])
 def server(request):
-    if request.param == "swift":
-        proc, port = start("--bench", "--quiet")
+    if request.param in SWIFT_SERVERS:
+        proc, port = start(*SWIFT_SERVERS[request.param])
         yield request.param, proc, port
         stop(proc)
         return
@@ -57,6 +65,7 @@ def test_every_scenario_reports_complete_figures(server):
         assert result["delivered"] == result["expected"] == 3000, result
         assert 0 < result["p50_us"] <= result["p99_us"] <= result["p999_us"], result
         assert result["server_cpu_us_per_delivery"] > 0 and result["deliveries_per_s"] > 0
+        assert result["rss_after"] > 0 and result["rss_before"] > 0 and result["broadcasts_sent"] == 30 + 20
 
     echo = bench("echo", "--clients", "20", "--seconds", "1", *common)
     assert echo["round_trips_per_s"] > 0 and echo["server_cpu_us_per_round_trip"] > 0
