@@ -46,6 +46,8 @@ public final class EngineSocket: @unchecked Sendable {
     /// Bytes waiting in the outbox.
     private var outboxBytes = 0
     private var flushScheduled = false
+    /// Frames written to the WebSocket channel and not flushed yet (see `enqueue(_:)`).
+    private var unflushedWrites = false
     private var pendingPoll: EventLoopPromise<EngineHTTPAnswer>?
     private var postInProgress = false
     private var upgradeTimeoutTask: Scheduled<Void>?
@@ -121,6 +123,20 @@ public final class EngineSocket: @unchecked Sendable {
         }
     }
 
+    /// Sends one message already encoded as a frame (no array for the usual single-frame packet).
+    package func send(frame: EngineFrame) {
+        if self.eventLoop.inEventLoop {
+            self.enqueueMessage(frame)
+        } else {
+            self.eventLoop.execute { self.enqueueMessage(frame) }
+        }
+    }
+
+    private func enqueueMessage(_ frame: EngineFrame) {
+        if let traffic = self.traffic, self.state == .open { self.countSent(CollectionOfOne(frame), to: traffic) }
+        self.enqueue(frame)
+    }
+
     private func enqueueMessages(_ frames: [EngineFrame]) {
         if let traffic = self.traffic, self.state == .open { self.countSent(frames, to: traffic) }
         for frame in frames { self.enqueue(frame) }
@@ -143,10 +159,17 @@ public final class EngineSocket: @unchecked Sendable {
 
     private func enqueue(_ frame: EngineFrame) {
         guard self.state == .open else { return }
-        self.outbox.append(frame)
-        self.outboxBytes += frame.bytes.readableBytes
         EngineMetrics.packetsOut.increment()
         EngineMetrics.bytesOut.increment(by: frame.bytes.readableBytes)
+        // On a WebSocket of this loop with nothing queued before it, the frame goes to the channel at once,
+        // unflushed (no outbox array to allocate); the flush still waits for the end of the tick.
+        if self.outbox.isEmpty, case .webSocket(let webSocket) = self.transport, webSocket.writeUnflushed(frame, from: self.eventLoop) {
+            self.unflushedWrites = true
+            self.scheduleFlush()
+            return
+        }
+        self.outbox.append(frame)
+        self.outboxBytes += frame.bytes.readableBytes
         if self.outboxBytes > self.configuration.maxBufferedBytes, case .polling = self.transport, self.pendingPoll == nil {
             self.logger.info("engine.io session closed: client too slow", metadata: ["eio.buffered": "\(self.outboxBytes)"])
             self.finish(reason: .sendBufferFull)
@@ -225,13 +248,19 @@ public final class EngineSocket: @unchecked Sendable {
     /// Hands the outbox to the transport, if it can take it now.
     private func flush() {
         self.flushScheduled = false
-        guard !self.outbox.isEmpty else { return }
+        let unflushed = self.unflushedWrites
+        self.unflushedWrites = false
+        guard !self.outbox.isEmpty || unflushed else { return }
         switch self.transport {
         case .webSocket(let webSocket):
-            let frames = self.outbox
-            self.outbox = []
-            self.outboxBytes = 0
-            webSocket.write(frames, close: false, from: self.eventLoop)
+            if self.outbox.isEmpty {
+                webSocket.flush()
+            } else {
+                let frames = self.outbox
+                self.outbox = []
+                self.outboxBytes = 0
+                webSocket.write(frames, close: false, from: self.eventLoop)
+            }
             if webSocket.channel.eventLoop === self.eventLoop, !webSocket.channel.isWritable,
                 let buffered = try? webSocket.channel.syncOptions?.getOption(.bufferedWritableBytes),
                 buffered > self.configuration.maxBufferedBytes
@@ -376,7 +405,7 @@ public final class EngineSocket: @unchecked Sendable {
 
     /// Tells the traffic observer about messages queued for the client (their payload, without the
     /// type digit of a text frame).
-    private func countSent(_ frames: [EngineFrame], to traffic: any EngineTrafficObserver) {
+    private func countSent(_ frames: some Sequence<EngineFrame>, to traffic: any EngineTrafficObserver) {
         for frame in frames { traffic.messageSent(self, bytes: frame.bytes.readableBytes - (frame.isBinary ? 0 : 1)) }
     }
 

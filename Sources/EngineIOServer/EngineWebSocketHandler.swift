@@ -137,26 +137,47 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         let rawAllowed = self.messageHandler?.isOpenForWriting ?? false
-        for frame in frames {
-            // A frame built once for many recipients goes out as is, unless it should be compressed;
-            // `compress(false)` frames go out uncompressed even when permessage-deflate is on.
-            let uncompressed = !frame.compress || frame.bytes.readableBytes < self.compressionThreshold
-            if rawAllowed, uncompressed {
-                if let wire = frame.webSocketFrame, self.rawWriter.write(wire) { continue }
-                if !frame.compress, self.rawWriter.write(Self.header(for: frame, allocator: context.channel.allocator)),
-                    self.rawWriter.write(frame.bytes)
-                {
-                    continue
-                }
-            }
-            context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
-        }
-        // Flushed from the bottom of the pipeline: none of the WebSocket handlers holds writes back, so
-        // the flush need not visit each of them on the way down.
-        if !self.rawWriter.flush() { context.flush() }
+        for frame in frames { self.write(frame, context: context, rawAllowed: rawAllowed) }
+        self.flush(context: context)
         if close {
             self.closed = true
             context.close(promise: nil)
         }
+    }
+
+    /// Writes one frame without flushing (the session flushes at the end of the event-loop tick). False
+    /// when the WebSocket cannot take it yet (the upgrade is not complete): the caller keeps it queued.
+    func writeUnflushed(_ frame: EngineFrame) -> Bool {
+        guard !self.closed else { return true }  // dropped, as `write(_:close:)` does
+        guard let context = self.context, self.upgraded else { return false }
+        self.write(frame, context: context, rawAllowed: self.messageHandler?.isOpenForWriting ?? false)
+        return true
+    }
+
+    /// Flushes what `writeUnflushed(_:)` wrote.
+    func flush() {
+        guard !self.closed, let context = self.context, self.upgraded else { return }
+        self.flush(context: context)
+    }
+
+    private func write(_ frame: EngineFrame, context: ChannelHandlerContext, rawAllowed: Bool) {
+        // A frame built once for many recipients goes out as is, unless it should be compressed;
+        // `compress(false)` frames go out uncompressed even when permessage-deflate is on.
+        let uncompressed = !frame.compress || frame.bytes.readableBytes < self.compressionThreshold
+        if rawAllowed, uncompressed {
+            if let wire = frame.webSocketFrame, self.rawWriter.write(wire) { return }
+            if !frame.compress, self.rawWriter.write(Self.header(for: frame, allocator: context.channel.allocator)),
+                self.rawWriter.write(frame.bytes)
+            {
+                return
+            }
+        }
+        context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        // Flushed from the bottom of the pipeline: none of the WebSocket handlers holds writes back, so
+        // the flush need not visit each of them on the way down.
+        if !self.rawWriter.flush() { context.flush() }
     }
 }

@@ -24,6 +24,18 @@ struct WebSocketTransport: Sendable {
         }
     }
 
+    /// Writes one frame without flushing, when called on the channel's event loop and the WebSocket can
+    /// take it now; false otherwise (the caller queues it).
+    func writeUnflushed(_ frame: EngineFrame, from loop: EventLoop) -> Bool {
+        guard loop === self.channel.eventLoop else { return false }
+        return self.handler.value.writeUnflushed(frame)
+    }
+
+    /// Flushes the frames of `writeUnflushed(_:from:)`; on the channel's event loop.
+    func flush() {
+        self.handler.value.flush()
+    }
+
     /// Closes the WebSocket (with a close frame).
     func close(from loop: EventLoop) {
         self.write([], close: true, from: loop)

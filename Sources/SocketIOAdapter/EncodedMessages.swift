@@ -10,22 +10,27 @@ public struct EncodedMessages: Sendable {
 
     /// Encodes `packet`; with `compress` false, permessage-deflate leaves its frames uncompressed.
     public init(_ packet: SocketPacket, compress: Bool = true) {
+        let (text, attachments) = Self.encode(packet, compress: compress)
+        guard !attachments.isEmpty else {
+            self.frames = [text]
+            return
+        }
+        self.frames = [text] + attachments
+    }
+
+    /// Encodes `packet` for one recipient: the text frame, and one binary frame per attachment (an empty
+    /// array, which costs no allocation, for the usual packet without any).
+    static func encode(_ packet: SocketPacket, compress: Bool = true) -> (text: EngineFrame, attachments: [EngineFrame]) {
         var attachments: [ByteBuffer] = []
         var text = EngineFrame.textMessage(capacity: 128) { buffer in
             attachments = SocketPacketEncoder().encode(packet, into: &buffer)
         }
         text.compress = compress
-        guard !attachments.isEmpty else {
-            self.frames = [text]
-            return
-        }
-        var frames = [text]
-        frames.reserveCapacity(1 + attachments.count)
-        for attachment in attachments {
+        guard !attachments.isEmpty else { return (text, []) }
+        return (text, attachments.map { attachment in
             var frame = EngineFrame.binaryMessage(attachment)
             frame.compress = compress
-            frames.append(frame)
-        }
-        self.frames = frames
+            return frame
+        })
     }
 }

@@ -140,6 +140,9 @@ internal struct JSONParser {
             self.depth -= 1
             return .array(elements)
         }
+        // room for a Socket.IO event's name and first arguments at once (appending from empty would
+        // allocate twice for two elements)
+        elements.reserveCapacity(4)
         while true {
             self.skipWhitespace()
             elements.append(try self.parseValue())

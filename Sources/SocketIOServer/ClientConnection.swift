@@ -14,7 +14,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
     let engine: EngineSocket
     private unowned let server: SocketIO
     private var decoder: SocketPacketDecoder
-    private var sockets: [String: Socket] = [:]
+    private var sockets = SocketsByNamespace()
     private var connecting: Set<String> = []
     private var connectTimeout: Scheduled<Void>?
     private var closed = false
@@ -39,8 +39,11 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         self.engine = engine
         self.server = server
         self.decoder = SocketPacketDecoder(configuration: server.configuration.decoder)
-        self.connectTimeout = engine.eventLoop.scheduleTask(in: TimeAmount(server.configuration.connectTimeout)) { [weak self] in
-            guard let self, self.sockets.isEmpty, self.connecting.isEmpty else { return }
+        // Captured strongly: a weak reference would give every connection a side table, and make each of
+        // its retains and releases (several per event) take the runtime's slow path. The task is cancelled
+        // when a namespace is joined or the session closes, and lets go of the connection once it has run.
+        self.connectTimeout = engine.eventLoop.scheduleTask(in: TimeAmount(server.configuration.connectTimeout)) { [self] in
+            guard self.sockets.isEmpty, self.connecting.isEmpty else { return }
             self.logger.debug("socket.io connection closed: no namespace joined within connectTimeout")
             self.engine.close()
         }
@@ -51,21 +54,32 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         self.engine.send(frames: frames)
     }
 
+    /// Encodes `packet` and sends it, from any thread (a single-frame packet without an array).
+    func send(_ packet: SocketPacket, compress: Bool = true) {
+        let (text, attachments) = EncodedMessages.encode(packet, compress: compress)
+        if attachments.isEmpty {
+            self.engine.send(frame: text)
+        } else {
+            self.engine.send(frames: [text] + attachments)
+        }
+    }
+
     // MARK: EngineSocketDelegate
 
     func engineSocket(_ socket: EngineSocket, didReceive message: EngineMessage) {
-        let packet: SocketPacket?
+        var decoded: SocketPacket?
         do {
             switch message {
-            case .text(let text): packet = try self.decoder.decode(text: text)
-            case .binary(let bytes): packet = try self.decoder.decode(binary: bytes)
+            case .text(let text): decoded = try self.decoder.decode(text: text)
+            case .binary(let bytes): decoded = try self.decoder.decode(binary: bytes)
             }
         } catch {
             self.logger.info("socket.io connection closed: malformed packet", metadata: ["sio.error": "\(error)"])
             self.close(reason: .parseError)
             return
         }
-        guard let packet else { return }
+        // taken out of the optional, so that the socket receives the only reference to the payload
+        guard let packet = decoded.take() else { return }
         if packet.type == .connectError {
             // Only servers send CONNECT_ERROR: like Node.js, the connection is closed.
             self.logger.info("socket.io connection closed: CONNECT_ERROR sent by the client")
@@ -73,7 +87,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         } else if packet.type == .connect {
             self.connect(namespace: packet.namespace, auth: packet.data)
         } else if let target = self.sockets[packet.namespace] {
-            target.receive(packet)
+            target.receive(consume packet)
         } else if self.connecting.contains(packet.namespace) {
             self.logger.debug("packet for a namespace still connecting ignored", metadata: ["sio.nsp": "\(packet.namespace)"])
         } else {
@@ -178,7 +192,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         let authValue = auth ?? .object(JSONObject())
         guard let namespace = self.server.namespace(forConnecting: name, auth: authValue) else {
             self.logger.debug("CONNECT refused: invalid namespace", metadata: ["sio.nsp": "\(name)"])
-            self.send(EncodedMessages(.connectError(namespace: name, message: "Invalid namespace")).frames)
+            self.send(.connectError(namespace: name, message: "Invalid namespace"))
             return
         }
         self.connectTimeout?.cancel()
@@ -266,7 +280,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
                 if let refusal = outcome {
                     SocketIOMetrics.rejectedConnections.increment()
                     self.logger.debug("CONNECT refused by middleware", metadata: ["sio.nsp": "\(name)", "sio.message": "\(refusal.message)"])
-                    self.send(EncodedMessages(.connectError(namespace: name, message: refusal.message, data: refusal.data)).frames)
+                    self.send(.connectError(namespace: name, message: refusal.message, data: refusal.data))
                 } else {
                     self.finishConnect(socket, restored: restored)
                 }

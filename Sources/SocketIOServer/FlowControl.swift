@@ -26,9 +26,3 @@ public struct FlowControl: Sendable {
         self.stallTimeout = stallTimeout
     }
 }
-
-/// The connection whose event handler is running, if any: the publisher that flow control slows down
-/// when what it sends lands on congested recipients.
-enum PublishingConnection {
-    @TaskLocal static var current: ClientConnection?
-}

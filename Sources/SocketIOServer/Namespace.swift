@@ -18,6 +18,8 @@ public final class Namespace: Sendable {
         var children: [Namespace] = []
         var serverSideHandlers: [ServerSideHandler] = []
         var nextAckId = 0
+        /// The event names of recent sockets' handler tables (see `sharedEventNames(_:)`), a few at most.
+        var eventNameTables: [[String]] = []
     }
 
     /// The namespace's name (`/`, `/admin`, ...).
@@ -57,6 +59,26 @@ public final class Namespace: Sendable {
     public var children: [Namespace] { self.state.withLockedValue { $0.children } }
 
     // MARK: Handlers
+
+    /// An array equal to `names` that other sockets of this namespace hold already, when they registered
+    /// the same events in the same order (the usual case: one connection handler registers them all), so
+    /// that the names are stored once rather than per socket; otherwise `names` trimmed, kept for the
+    /// next sockets.
+    func sharedEventNames(_ names: [String]) -> [String] {
+        self.state.withLockedValue { state in
+            if let index = state.eventNameTables.firstIndex(of: names) {
+                return state.eventNameTables[index]
+            }
+            var trimmed = names
+            trimmed.trimCapacity()
+            if state.eventNameTables.count == Self.eventNameTablesKept { state.eventNameTables.removeFirst() }
+            state.eventNameTables.append(trimmed)
+            return trimmed
+        }
+    }
+
+    /// How many distinct event name tables a namespace keeps for sharing.
+    private static let eventNameTablesKept = 4
 
     /// Handles events sent by other nodes with `serverSideEmit`: the arguments (event name first) and, when
     /// the sender waits for answers, the callback to answer with.

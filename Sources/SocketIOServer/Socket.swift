@@ -1,6 +1,5 @@
 import EngineIOServer
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import SocketIOCore
 
@@ -39,9 +38,13 @@ public final class Socket: Sendable {
 
     private struct State {
         var connected = false
-        /// Event handlers in registration order: a flat list is smaller than a dictionary of lists for the
-        /// handful of events a socket usually has, and is scanned without hashing.
-        var handlers: [(event: String, handler: Handler)] = []
+        /// The events handled, in registration order, and their handlers (`handlers[i]` handles
+        /// `eventNames[i]`): flat lists are smaller than a dictionary of lists for the handful of events a
+        /// socket usually has, and are scanned without hashing. Once the connection handlers are done, the
+        /// names are those of the namespace's other sockets when they match (one array shared between them,
+        /// copied on write if this socket's handlers change).
+        var eventNames: [String] = []
+        var handlers: [Handler] = []
         var anyHandlers: [(ListenerID, AnyHandler)] = []
         var outgoingHandlers: [(ListenerID, AnyHandler)] = []
         var middlewares: [StoredMiddleware] = []
@@ -78,8 +81,8 @@ public final class Socket: Sendable {
     let connection: ClientConnection
     /// The event loop of the socket's connection (where its writes happen).
     let eventLoop: EventLoop
-    private let executor: OrderedExecutor
-    private let state = NIOLockedValueBox(State())
+    /// Runs the socket's handlers in order; the socket's `State` lives under the executor's lock.
+    private let executor: OrderedExecutor<State>
     /// The server's logger with the socket's id and namespace (made when logging: no copy per socket).
     private var logger: Logger {
         var logger = self.namespace.server.logger
@@ -95,31 +98,32 @@ public final class Socket: Sendable {
         self.namespace = namespace
         self.connection = connection
         self.eventLoop = connection.eventLoop
-        self.executor = OrderedExecutor(eventLoop: connection.eventLoop)
+        var state = State()
+        if let restored { state.data = restored.data }
+        self.executor = OrderedExecutor(eventLoop: connection.eventLoop, shared: state)
         self.auth = auth
         self.issued = issued
-        if let restored { self.state.withLockedValue { $0.data = restored.data } }
     }
 
     /// The underlying Engine.IO session (Socket.IO's `socket.conn`).
     public var conn: EngineSocket { self.connection.engine }
 
     /// Whether the socket is connected.
-    public var connected: Bool { self.state.withLockedValue { $0.connected } }
+    public var connected: Bool { self.executor.withLockedShared { $0.connected } }
 
     /// The rooms the socket is in (always including its own id while connected).
     public var rooms: Set<String> { self.namespace.adapter.socketRooms(self.id) ?? [] }
 
     /// Free-form data attached to the socket (`socket.data`), visible to `fetchSockets` on every node.
     public var data: JSONValue {
-        get { self.state.withLockedValue { $0.data } }
+        get { self.executor.withLockedShared { $0.data } }
         set { self.modifyData { $0 = newValue } }
     }
 
     /// Changes `data` in place under the socket's lock (no other change in between), then tells the
     /// `onDataChange` listeners.
     func modifyData<Result>(_ change: (inout JSONValue) throws -> Result) rethrows -> Result {
-        let (result, value, listeners) = try self.state.withLockedValue { state in
+        let (result, value, listeners) = try self.executor.withLockedShared { state in
             (try change(&state.data), state.data, state.dataListeners)
         }
         for listener in listeners { listener(value) }
@@ -130,30 +134,36 @@ public final class Socket: Sendable {
 
     /// Calls `listener` with the new value every time `data` is set (after the change).
     public func onDataChange(_ listener: @escaping @Sendable (JSONValue) -> Void) {
-        self.state.withLockedValue { $0.dataListeners.append(listener) }
+        self.executor.withLockedShared { $0.dataListeners.append(listener) }
     }
 
     /// Calls `listener` when the connection moves from long-polling to WebSocket (on the connection's event
     /// loop; `conn.transportName` is then `.websocket`).
     public func onTransportUpgrade(_ listener: @escaping @Sendable () -> Void) {
-        self.state.withLockedValue { $0.upgradeListeners.append(listener) }
+        self.executor.withLockedShared { $0.upgradeListeners.append(listener) }
     }
 
     /// The connection moved to WebSocket; on its event loop.
     func transportUpgraded() {
-        for listener in self.state.withLockedValue({ $0.upgradeListeners }) { listener() }
+        for listener in self.executor.withLockedShared({ $0.upgradeListeners }) { listener() }
     }
 
     // MARK: Listening
 
     /// Handles the event `event` with a synchronous handler (run on the event loop).
     public func on(_ event: String, _ handler: @escaping SyncEventHandler) {
-        self.state.withLockedValue { $0.handlers.append((event, .sync(handler))) }
+        self.executor.withLockedShared { state in
+            state.eventNames.append(event)
+            state.handlers.append(.sync(handler))
+        }
     }
 
     /// Handles the event `event` with an asynchronous handler; events still run one at a time, in order.
     public func on(_ event: String, _ handler: @escaping EventHandler) {
-        self.state.withLockedValue { $0.handlers.append((event, .async(handler))) }
+        self.executor.withLockedShared { state in
+            state.eventNames.append(event)
+            state.handlers.append(.async(handler))
+        }
     }
 
     /// Handles the event `event`, decoding its first argument as `T` (with the server's
@@ -207,13 +217,23 @@ public final class Socket: Sendable {
 
     /// Removes every handler of `event`.
     public func off(_ event: String) {
-        self.state.withLockedValue { $0.handlers.removeAll { $0.event == event } }
+        self.executor.withLockedShared { state in
+            var index = state.eventNames.startIndex
+            while index < state.eventNames.endIndex {
+                if state.eventNames[index] == event {
+                    state.eventNames.remove(at: index)
+                    state.handlers.remove(at: index)
+                } else {
+                    index += 1
+                }
+            }
+        }
     }
 
     /// Adds a listener called with every incoming event, before the event's own handlers.
     @discardableResult
     public func onAny(_ handler: @escaping AnyHandler) -> ListenerID {
-        self.state.withLockedValue { state in
+        self.executor.withLockedShared { state in
             let id = ListenerID(value: state.nextListenerID)
             state.nextListenerID += 1
             state.anyHandlers.append((id, handler))
@@ -224,7 +244,7 @@ public final class Socket: Sendable {
     /// Adds a catch-all listener in front of the others.
     @discardableResult
     public func prependAny(_ handler: @escaping AnyHandler) -> ListenerID {
-        self.state.withLockedValue { state in
+        self.executor.withLockedShared { state in
             let id = ListenerID(value: state.nextListenerID)
             state.nextListenerID += 1
             state.anyHandlers.insert((id, handler), at: 0)
@@ -234,7 +254,7 @@ public final class Socket: Sendable {
 
     /// Removes one catch-all listener, or all of them when `id` is nil.
     public func offAny(_ id: ListenerID? = nil) {
-        self.state.withLockedValue { state in
+        self.executor.withLockedShared { state in
             if let id { state.anyHandlers.removeAll { $0.0 == id } } else { state.anyHandlers.removeAll() }
         }
     }
@@ -242,7 +262,7 @@ public final class Socket: Sendable {
     /// Adds a listener called with every event this socket emits.
     @discardableResult
     public func onAnyOutgoing(_ handler: @escaping AnyHandler) -> ListenerID {
-        let (id, first) = self.state.withLockedValue { state in
+        let (id, first) = self.executor.withLockedShared { state in
             let id = ListenerID(value: state.nextListenerID)
             state.nextListenerID += 1
             state.outgoingHandlers.append((id, handler))
@@ -254,7 +274,7 @@ public final class Socket: Sendable {
 
     /// Removes one outgoing listener, or all of them when `id` is nil.
     public func offAnyOutgoing(_ id: ListenerID? = nil) {
-        let last = self.state.withLockedValue { state in
+        let last = self.executor.withLockedShared { state in
             let had = !state.outgoingHandlers.isEmpty
             if let id { state.outgoingHandlers.removeAll { $0.0 == id } } else { state.outgoingHandlers.removeAll() }
             return had && state.outgoingHandlers.isEmpty
@@ -264,27 +284,27 @@ public final class Socket: Sendable {
 
     /// Adds a per-packet middleware, run in order before the handlers of every incoming event.
     public func use(_ middleware: @escaping Middleware) {
-        self.state.withLockedValue { $0.middlewares.append(.async(middleware)) }
+        self.executor.withLockedShared { $0.middlewares.append(.async(middleware)) }
     }
 
     /// Adds a synchronous per-packet middleware (run on the event loop, no task needed).
     public func use(_ middleware: @escaping SyncMiddleware) {
-        self.state.withLockedValue { $0.middlewares.append(.sync(middleware)) }
+        self.executor.withLockedShared { $0.middlewares.append(.sync(middleware)) }
     }
 
     /// Handles errors of this socket, such as events rejected by a middleware.
     public func onError(_ handler: @escaping @Sendable (Error) -> Void) {
-        self.state.withLockedValue { $0.errorHandlers.append(handler) }
+        self.executor.withLockedShared { $0.errorHandlers.append(handler) }
     }
 
     /// Called when the socket is about to leave its rooms on disconnection (`socket.rooms` still set).
     public func onDisconnecting(_ handler: @escaping @Sendable (DisconnectReason) async -> Void) {
-        self.state.withLockedValue { $0.disconnectingHandlers.append(handler) }
+        self.executor.withLockedShared { $0.disconnectingHandlers.append(handler) }
     }
 
     /// Called once the socket has disconnected.
     public func onDisconnect(_ handler: @escaping @Sendable (DisconnectReason) async -> Void) {
-        self.state.withLockedValue { $0.disconnectHandlers.append(handler) }
+        self.executor.withLockedShared { $0.disconnectHandlers.append(handler) }
     }
 
     // MARK: Emitting
@@ -384,7 +404,7 @@ public final class Socket: Sendable {
 
     /// Marks the socket connected, joins its own room (and a recovered socket's rooms) and tells the client.
     func connect(rooms: Set<String> = []) {
-        self.state.withLockedValue { $0.connected = true }
+        self.executor.withLockedShared { $0.connected = true }
         SocketIOMetrics.sockets.increment()
         self.namespace.adapter.addAll(self.id, rooms: rooms.union(CollectionOfOne(self.id)))
         self.sendPacket(.connect(namespace: self.namespace.name, sid: self.id, pid: self.pid))
@@ -392,15 +412,36 @@ public final class Socket: Sendable {
 
     /// Runs the connection handlers in this socket's order, before any of its events.
     func runConnectionHandlers(_ handlers: [@Sendable (Socket) async -> Void]) {
-        guard !handlers.isEmpty else { return }
+        guard !handlers.isEmpty else {
+            self.compactHandlerTable()
+            return
+        }
         self.executor.submit {
-            { for handler in handlers { await handler(self) } }
+            {
+                for handler in handlers { await handler(self) }
+                self.compactHandlerTable()
+            }
+        }
+    }
+
+    /// The connection handlers registered this socket's handlers: its tables are trimmed to their size,
+    /// and the event names shared with the namespace's sockets that registered the same events.
+    private func compactHandlerTable() {
+        let names = self.executor.withLockedShared { state -> [String] in
+            state.handlers.trimCapacity()
+            return state.eventNames
+        }
+        guard !names.isEmpty else { return }
+        let shared = self.namespace.sharedEventNames(names)
+        self.executor.withLockedShared { state in
+            // unless handlers changed meanwhile (from another thread)
+            if state.eventNames == shared { state.eventNames = shared }
         }
     }
 
     /// Encodes and sends one packet to this client.
     func sendPacket(_ packet: SocketPacket) {
-        self.connection.send(EncodedMessages(packet).frames)
+        self.connection.send(packet)
     }
 
     /// Writes an encoded packet shared by a broadcast. Called on the connection's event loop. `publisher`
@@ -415,22 +456,22 @@ public final class Socket: Sendable {
     }
 
     func notifyOutgoing(_ event: String, _ arguments: [JSONValue]) {
-        let listeners = self.state.withLockedValue { $0.outgoingHandlers }
+        let listeners = self.executor.withLockedShared { $0.outgoingHandlers }
         for (_, listener) in listeners { listener(event, arguments) }
     }
 
-    var hasOutgoingListeners: Bool { self.state.withLockedValue { !$0.outgoingHandlers.isEmpty } }
+    var hasOutgoingListeners: Bool { self.executor.withLockedShared { !$0.outgoingHandlers.isEmpty } }
 
     /// Registers an acknowledgement callback for ack id `id`, with an optional deadline.
     func expectAck(id: Int, timeout: TimeAmount? = nil, callback: @escaping @Sendable (Result<[JSONValue], SocketIOError>) -> Void) {
         var pending = PendingAck(callback: callback, timeout: nil)
         if let timeout {
             pending.timeout = self.connection.eventLoop.scheduleTask(in: timeout) { [self] in
-                let expired = self.state.withLockedValue { $0.acks.removeValue(forKey: id) }
+                let expired = self.executor.withLockedShared { $0.acks.removeValue(forKey: id) }
                 expired?.callback(.failure(.ackTimeout))
             }
         }
-        self.state.withLockedValue { $0.acks[id] = pending }
+        self.executor.withLockedShared { $0.acks[id] = pending }
     }
 
     /// Registers a broadcast acknowledgement (one answer per socket, no deadline of its own).
@@ -441,13 +482,13 @@ public final class Socket: Sendable {
     }
 
     /// A packet for this socket, on the connection's event loop.
-    func receive(_ packet: SocketPacket) {
+    func receive(_ packet: consuming SocketPacket) {
         switch packet.type {
         case .event, .binaryEvent:
             self.receiveEvent(packet)
         case .ack, .binaryAck:
             guard let id = packet.ackId else { return }
-            guard let pending = self.state.withLockedValue({ $0.acks.removeValue(forKey: id) }) else {
+            guard let pending = self.executor.withLockedShared({ $0.acks.removeValue(forKey: id) }) else {
                 self.logger.debug("ack for an unknown id ignored", metadata: ["sio.ack": "\(id)"])
                 return
             }
@@ -460,30 +501,51 @@ public final class Socket: Sendable {
         }
     }
 
-    private func receiveEvent(_ packet: SocketPacket) {
+    private func receiveEvent(_ packet: consuming SocketPacket) {
         guard let event = packet.eventName else { return }
-        let arguments = Array(packet.arguments)
         let ack = packet.ackId.map { SocketAck(id: $0, socket: self) }
-        let connection = self.connection.flowControlled ? self.connection : nil
-        self.executor.submit { [self] in
-            guard let connection else { return self.dispatch(event, arguments, ack) }
-            guard let remainder = PublishingConnection.$current.withValue(connection, operation: { self.dispatch(event, arguments, ack) }) else {
-                return nil
-            }
-            return { await PublishingConnection.$current.withValue(connection) { await remainder() } }
+        // The arguments are the payload without its first element: taken out of the packet (which this
+        // method owns) so that the array is shifted in place rather than copied.
+        let arguments: [JSONValue]
+        if case .array(var array)? = packet.data.take() {
+            array.removeFirst()
+            arguments = array
+        } else {
+            arguments = []
         }
+        // An idle socket (the usual case) runs the event at once, without a job closure.
+        if self.executor.claimIfIdle() {
+            self.executor.finishClaimed(self.dispatchAsPublisher(event, arguments, ack))
+        } else {
+            self.executor.submit { [self] in self.dispatchAsPublisher(event, arguments, ack) }
+        }
+    }
+
+    /// Dispatches an event with flow control's publisher set to this socket's connection.
+    private func dispatchAsPublisher(_ event: String, _ arguments: [JSONValue], _ ack: SocketAck?) -> (@Sendable () async -> Void)? {
+        guard self.connection.flowControlled else { return self.dispatch(event, arguments, ack) }
+        let connection = self.connection
+        guard let remainder = PublishingConnection.withPublisher(connection, { self.dispatch(event, arguments, ack) }) else {
+            return nil
+        }
+        return { await PublishingConnection.withPublisher(connection) { await remainder() } }
     }
 
     /// Runs the middlewares and handlers of one event: at once when they are all synchronous (returns nil),
     /// else returns the asynchronous work.
     private func dispatch(_ event: String, _ arguments: [JSONValue], _ ack: SocketAck?) -> (@Sendable () async -> Void)? {
-        let (middlewares, anyHandlers, table) = self.state.withLockedValue { state in
-            (state.middlewares, state.anyHandlers, state.handlers)
+        let (middlewares, anyHandlers, names, table) = self.executor.withLockedShared { state in
+            (state.middlewares, state.anyHandlers, state.eventNames, state.handlers)
         }
-        let handlers = table.lazy.filter { $0.event == event }.map(\.handler)
-        let allSync =
-            handlers.allSatisfy { if case .sync = $0 { return true } else { return false } }
-            && middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
+        var allSync = middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
+        if allSync {
+            for index in names.indices where names[index] == event {
+                if case .async = table[index] {
+                    allSync = false
+                    break
+                }
+            }
+        }
         if allSync {
             for case .sync(let middleware) in middlewares {
                 do {
@@ -495,10 +557,12 @@ public final class Socket: Sendable {
                 }
             }
             for (_, listener) in anyHandlers { listener(event, arguments) }
-            for case .sync(let handler) in handlers { handler(arguments, ack) }
+            for index in names.indices where names[index] == event {
+                if case .sync(let handler) = table[index] { handler(arguments, ack) }
+            }
             return nil
         }
-        let handlerList = Array(handlers)
+        let handlerList = names.indices.filter { names[$0] == event }.map { table[$0] }
         return {
             for middleware in middlewares {
                 do {
@@ -533,7 +597,8 @@ public final class Socket: Sendable {
     /// that would otherwise keep every disconnected socket (and its connection) alive.
     private func forgetHandlers() {
         self.offAnyOutgoing()
-        self.state.withLockedValue { state in
+        self.executor.withLockedShared { state in
+            state.eventNames.removeAll()
             state.handlers.removeAll()
             state.anyHandlers.removeAll()
             state.middlewares.removeAll()
@@ -546,14 +611,14 @@ public final class Socket: Sendable {
     }
 
     private func reportError(_ error: Error) {
-        let handlers = self.state.withLockedValue { $0.errorHandlers }
+        let handlers = self.executor.withLockedShared { $0.errorHandlers }
         if handlers.isEmpty { self.logger.debug("unhandled socket error", metadata: ["error": "\(error)"]) }
         for handler in handlers { handler(error) }
     }
 
     /// The socket is gone (from its side, ours or the connection's); on the connection's event loop.
     func closed(reason: DisconnectReason) {
-        let (wasConnected, acks) = self.state.withLockedValue { state -> (Bool, [PendingAck]) in
+        let (wasConnected, acks) = self.executor.withLockedShared { state -> (Bool, [PendingAck]) in
             let wasConnected = state.connected
             state.connected = false
             let acks = Array(state.acks.values)
@@ -571,7 +636,7 @@ public final class Socket: Sendable {
         self.logger.debug("socket disconnected", metadata: ["sio.reason": "\(reason)"])
         let persist = self.pid != nil && reason.isRecoverable
         self.executor.submit { [self] in
-            let (disconnecting, disconnect) = self.state.withLockedValue { ($0.disconnectingHandlers, $0.disconnectHandlers) }
+            let (disconnecting, disconnect) = self.executor.withLockedShared { ($0.disconnectingHandlers, $0.disconnectHandlers) }
             if disconnecting.isEmpty && disconnect.isEmpty {
                 self.leaveRooms(persistingSession: persist)
                 self.forgetHandlers()

@@ -1,12 +1,15 @@
-import NIOConcurrencyHelpers
 import SocketIOCore
 
 /// The acknowledgement callback of an event the client sent with an ack id: call it once with the answer.
-public final class SocketAck: Sendable {
+///
+/// Its state lives on the socket's event loop (where the answer is written anyway): an answer given from
+/// another thread hops there first, so no lock is taken and nothing but this object is allocated per event.
+public final class SocketAck: @unchecked Sendable {
     /// The ack id.
     public let id: Int
     private let socket: Socket
-    private let used = NIOLockedValueBox(false)
+    /// Whether the answer was sent; only touched on the socket's event loop.
+    private var used = false
 
     init(id: Int, socket: Socket) {
         self.id = id
@@ -20,16 +23,22 @@ public final class SocketAck: Sendable {
 
     /// Sends the acknowledgement with `arguments`; later calls do nothing.
     public func send(_ arguments: [JSONValue]) {
-        let first = self.used.withLockedValue { used -> Bool in
-            defer { used = true }
-            return !used
+        let loop = self.socket.eventLoop
+        if loop.inEventLoop {
+            self.sendOnce(arguments)
+        } else {
+            loop.execute { self.sendOnce(arguments) }
         }
-        guard first else { return }
-        self.socket.sendPacket(.ack(arguments, ackId: self.id, namespace: self.socket.namespace.name))
     }
 
     /// Sends the acknowledgement with one `Encodable` value.
     public func send(encoding value: some Encodable) throws {
         self.send([try JSONValue(encoding: value, using: self.socket.namespace.server.configuration.jsonEncoder)])
+    }
+
+    private func sendOnce(_ arguments: [JSONValue]) {
+        guard !self.used else { return }
+        self.used = true
+        self.socket.sendPacket(.ack(arguments, ackId: self.id, namespace: self.socket.namespace.name))
     }
 }

@@ -85,11 +85,11 @@ public struct SocketEmitter: Sendable {
         }
         guard socket.connected else { return }
         if socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
-        let encoded = EncodedMessages(packet, compress: self.compress)
         if self.volatile {
+            let encoded = EncodedMessages(packet, compress: self.compress)
             socket.connection.eventLoop.executeOrRun { socket.deliver(encoded, volatile: true) }
         } else {
-            socket.connection.send(encoded.frames)
+            socket.connection.send(packet, compress: self.compress)
         }
     }
 }

@@ -24,6 +24,35 @@ import Glibc
         #expect(log.withLockedValue { $0 } == Array(0..<100))
     }
 
+    @Test func aJobRunAfterClaimingHoldsBackLaterJobsUntilFinished() async throws {
+        let executor = OrderedExecutor(eventLoop: Self.loop)
+        let log = NIOLockedValueBox<[Int]>([])
+        #expect(executor.claimIfIdle())
+        #expect(!executor.claimIfIdle(), "claimed: a second caller must submit instead")
+        executor.submit {
+            log.withLockedValue { $0.append(2) }
+            return nil
+        }
+        log.withLockedValue { $0.append(1) }  // the claimed job's own work
+        #expect(log.withLockedValue { $0 } == [1], "the submitted job waits for the claimed one")
+        executor.finishClaimed(nil)
+        #expect(log.withLockedValue { $0 } == [1, 2])
+        // a claimed job with asynchronous work: the queue waits for that work too
+        #expect(executor.claimIfIdle())
+        executor.submit {
+            log.withLockedValue { $0.append(4) }
+            return nil
+        }
+        executor.finishClaimed {
+            try? await Task.sleep(for: .milliseconds(5))
+            log.withLockedValue { $0.append(3) }
+        }
+        for _ in 0..<500 where log.withLockedValue({ $0.count }) < 4 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(log.withLockedValue { $0 } == [1, 2, 3, 4])
+    }
+
     @Test func asynchronousJobsKeepSubmissionOrderWithSynchronousOnes() async throws {
         let executor = OrderedExecutor(eventLoop: Self.loop)
         let log = NIOLockedValueBox<[Int]>([])
