@@ -20,7 +20,7 @@ public struct EncodedMessages: Sendable {
 
     /// Encodes `packet` for one recipient: the text frame, and one binary frame per attachment (an empty
     /// array, which costs no allocation, for the usual packet without any).
-    static func encode(_ packet: SocketPacket, compress: Bool = true) -> (text: EngineFrame, attachments: [EngineFrame]) {
+    package static func encode(_ packet: SocketPacket, compress: Bool = true) -> (text: EngineFrame, attachments: [EngineFrame]) {
         var attachments: [ByteBuffer] = []
         var text = EngineFrame.textMessage(capacity: 128) { buffer in
             attachments = SocketPacketEncoder().encode(packet, into: &buffer)
