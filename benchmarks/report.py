@@ -71,7 +71,8 @@ lines += [
     "(`--connection-state-recovery 120000`), `bare` the bare SwiftNIO WebSocket loop (no Socket.IO semantics, one",
     "prebuilt frame per delivery), `python` the python-socketio server in aiohttp mode",
     "(`benchmarks/python_server.py`, the four benchmark events). No Node.js Socket.IO server can be installed here",
-    "(no npm registry), so Node.js is not measured.",
+    "(no npm registry), so Node.js is not measured. `swift-before`, where present, is the full fixture built from",
+    "the code before the changes in `benchmarks-notes.md` (same run, interleaved).",
     *(["`swift-hummingbird` and `swift-vapor` are `swift` mounted on a Hummingbird 2 / Vapor 4 application",
        "(`--mount`, see docs/framework-mounts.md)."] if mount_labels else []),
     "Reproduce: `scripts/bench`.",
@@ -101,7 +102,7 @@ for clients in counts:
 
 lines += ["", "## Echo with acks (100 clients)", "", "| server | round trips/s | p50 µs | p99 µs | server CPU µs/round trip | CPU / bare CPU |", "|---|---|---|---|---|---|"]
 bare_echo_cpu = median(("echo", "bare", 100, None, None), "server_cpu_us_per_round_trip")
-for label in ["swift", "swift-bench", "bare", "python"]:
+for label in ["swift", "swift-before", "swift-bench", "bare", "python"]:
     key = ("echo", label, 100, None, None)
     if key in groups:
         cpu_trip = median(key, "server_cpu_us_per_round_trip")
@@ -162,7 +163,7 @@ if kept_off is not None and kept_on is not None and kept_sent:
         f"packet costs about **{per_kept:,.0f} bytes** (its encoded text with the offset, the log entry, the allocator's rounding).",
     ]
 
-memory_labels = ["swift", "swift-bench", "bare", "python"]
+memory_labels = ["swift", "swift-before", "swift-bench", "bare", "python"]
 lines += ["", "## Idle connections (memory)", "", "| clients | server | RSS after (MiB) | bytes per connection | handshakes/s |", "|---|---|---|---|---|"]
 connect_counts = sorted({k[2] for k in groups if k[0] == "connect"})
 for clients in connect_counts:
