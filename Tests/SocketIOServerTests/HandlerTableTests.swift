@@ -5,7 +5,7 @@ import Testing
 /// The sockets' handler tables: event names shared between the sockets of a namespace, buffers trimmed.
 @Suite struct HandlerTableTests {
     @Test func handlerNameTablesAreSharedBetweenSocketsThatRegisterTheSameEvents() {
-        let namespace = SocketIOServer().of("/shared")
+        let namespace = SocketIO().of("/shared")
         var names: [String] = []
         names.reserveCapacity(32)
         names += ["echo", "join", "emit-to"]
