@@ -285,8 +285,8 @@ public final class Socket: Sendable {
     /// `jsonDecoder`).
     ///
     /// An event that does not decode never reaches `handler`: it is logged at debug level, handed to the
-    /// ``onDecodingError(_:)`` listeners as an ``EventDecodingError``, and, when the server asked for an
-    /// acknowledgement, answered with the decode-error reply ``EventDecodingError/reply``
+    /// ``onDecodingError(_:)`` listeners as an `EventDecodingError`, and, when the server asked for an
+    /// acknowledgement, answered with the decode-error reply `EventDecodingError.reply`
     /// (`{"error": "invalid payload", "event": …, "message": …}`, as our server answers). To handle it
     /// yourself, use ``on(_:asResult:_:)``.
     @discardableResult
@@ -519,7 +519,7 @@ public struct SocketEmitter: Sendable {
     ///
     /// Throws as ``emitWithAck(_:arguments:)`` does; when the answer does not decode,
     /// ``SocketClientError/payloadRejected(_:)`` if it is the decode-error reply of a server that could not
-    /// decode the payload (``SocketClientError/data`` holds the reply), else the ``EventDecodingError``.
+    /// decode the payload (``SocketClientError/data`` holds the reply), else the `EventDecodingError`.
     public func emitWithAck<T: Decodable & Sendable>(_ event: String, encoding value: some Encodable, as type: T.Type = T.self) async throws -> T {
         let argument = try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)
         return try await self.emitWithAck(event, arguments: [argument], as: type)

@@ -171,8 +171,8 @@ public final class Socket: Sendable {
     ///
     /// A payload that does not decode never reaches `handler`: it is the client's mistake, so it is logged at
     /// debug level, answered (when the client asked for an acknowledgement) with the decode-error reply
-    /// ``EventDecodingError/reply`` (`{"error": "invalid payload", "event": …, "message": …}`), and handed to
-    /// the socket's ``onError(_:)`` handlers as an ``EventDecodingError``. To answer it yourself, use
+    /// `EventDecodingError.reply` (`{"error": "invalid payload", "event": …, "message": …}`), and handed to
+    /// the socket's ``onError(_:)`` handlers as an `EventDecodingError`. To answer it yourself, use
     /// ``on(_:asResult:_:)``.
     public func on<T: Decodable & Sendable>(_ event: String, as type: T.Type, _ handler: @escaping @Sendable (T, SocketAck?) async throws -> Void) {
         self.on(event, asResult: type) { [unowned self] result, ack in

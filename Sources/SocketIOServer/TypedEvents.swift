@@ -43,14 +43,14 @@ extension SocketEmitter {
 
     /// Emits the typed event `event` and waits for its acknowledgement, decoded as `E.Acknowledgement`.
     /// Throws `SocketIOError.ackTimeout` past the timeout, `SocketIOError.disconnected` if the socket goes
-    /// away first, and an ``EventDecodingError`` if the answer does not decode.
+    /// away first, and an `EventDecodingError` if the answer does not decode.
     public func emitWithAck<E: TypedEvent>(_ event: E) async throws -> E.Acknowledgement {
         let argument = try JSONValue(encoding: event, using: self.socket.namespace.server.configuration.jsonEncoder)
         return try await self.emitWithAck(E.name, arguments: [argument], as: E.Acknowledgement.self)
     }
 
     /// Emits `event` and decodes the first argument of the acknowledgement as `T` (with the server's
-    /// `configuration.jsonDecoder`); throws an ``EventDecodingError`` if it does not decode.
+    /// `configuration.jsonDecoder`); throws an `EventDecodingError` if it does not decode.
     public func emitWithAck<T: Decodable & Sendable>(_ event: String, _ arguments: JSONValue..., as type: T.Type) async throws -> T {
         try await self.emitWithAck(event, arguments: arguments, as: type)
     }
