@@ -28,7 +28,7 @@ public struct EngineClientConfiguration: Sendable {
     /// The TLS configuration for `https`/`wss` (default: `TLSConfiguration.makeClientConfiguration()`).
     public var tlsConfiguration: TLSConfiguration?
     /// How long establishing a TCP connection may take.
-    public var connectTimeout: TimeAmount
+    public var connectTimeout: Duration
     /// The largest WebSocket message accepted from the server (at least 1 MB, the server's default payload).
     public var maxFrameSize: Int
 
@@ -43,7 +43,7 @@ public struct EngineClientConfiguration: Sendable {
         transports: [EngineTransport] = [.polling, .websocket],
         upgrade: Bool = true,
         tlsConfiguration: TLSConfiguration? = nil,
-        connectTimeout: TimeAmount = .seconds(10),
+        connectTimeout: Duration = .seconds(10),
         maxFrameSize: Int = 16 << 20
     ) {
         self.secure = secure

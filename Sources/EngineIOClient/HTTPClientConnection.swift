@@ -47,7 +47,7 @@ struct ClientChannelFactory: Sendable {
         let sslContext = self.sslContext
         let hostname = self.serverHostname
         return ClientBootstrap(group: eventLoop)
-            .connectTimeout(self.configuration.connectTimeout)
+            .connectTimeout(TimeAmount(self.configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

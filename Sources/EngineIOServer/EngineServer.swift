@@ -109,8 +109,8 @@ public final class EngineServer: Sendable {
                 flushCoalescer: FlushCoalescer(eventLoop: eventLoop),
                 heartbeatScheduler: HeartbeatScheduler(
                     eventLoop: eventLoop,
-                    pingInterval: self.configuration.pingInterval,
-                    pingTimeout: self.configuration.pingTimeout
+                    pingInterval: TimeAmount(self.configuration.pingInterval),
+                    pingTimeout: TimeAmount(self.configuration.pingTimeout)
                 )
             )
             services[ObjectIdentifier(eventLoop)] = created

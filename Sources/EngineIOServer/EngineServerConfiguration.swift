@@ -6,9 +6,9 @@ public struct EngineServerConfiguration: Sendable {
     /// The path Engine.IO is served under (`/socket.io/` for Socket.IO, `/engine.io/` for bare engine.io).
     public var path: String
     /// Time between the server's pings (default 25 s).
-    public var pingInterval: TimeAmount
+    public var pingInterval: Duration
     /// Time the server waits for a pong before closing the session (default 20 s).
-    public var pingTimeout: TimeAmount
+    public var pingTimeout: Duration
     /// The largest message or polling body accepted, in bytes (default 1 MB); larger ones close the session.
     public var maxHttpBufferSize: Int
     /// The transports clients may use.
@@ -16,7 +16,7 @@ public struct EngineServerConfiguration: Sendable {
     /// Whether polling sessions may upgrade to WebSocket.
     public var allowUpgrades: Bool
     /// How long an upgrade may take between the probe and the upgrade packet (default 10 s).
-    public var upgradeTimeout: TimeAmount
+    public var upgradeTimeout: Duration
     /// Cross-origin policy; nil sends no CORS headers and lets WebSocket upgrades come only from the same origin.
     public var cors: CORSConfiguration?
     /// The cookie set on the handshake answer, if any.
@@ -26,7 +26,7 @@ public struct EngineServerConfiguration: Sendable {
     /// permessage-deflate for WebSocket connections; nil (engine.io's default) disables it.
     public var perMessageDeflate: PerMessageDeflateConfiguration?
     /// Time a WebSocket close handshake may take before the TCP connection is dropped.
-    public var webSocketCloseTimeout: TimeAmount
+    public var webSocketCloseTimeout: Duration
     /// The most packets one long-polling answer carries (default 16); the rest go with the next GET.
     /// python-engineio's client refuses payloads of more than 16 packets.
     public var maxPacketsPerPoll: Int
@@ -41,17 +41,17 @@ public struct EngineServerConfiguration: Sendable {
     /// Creates a configuration; every default is engine.io's.
     public init(
         path: String = "/socket.io/",
-        pingInterval: TimeAmount = .seconds(25),
-        pingTimeout: TimeAmount = .seconds(20),
+        pingInterval: Duration = .seconds(25),
+        pingTimeout: Duration = .seconds(20),
         maxHttpBufferSize: Int = 1_000_000,
         transports: Set<EngineTransport> = [.polling, .websocket],
         allowUpgrades: Bool = true,
-        upgradeTimeout: TimeAmount = .seconds(10),
+        upgradeTimeout: Duration = .seconds(10),
         cors: CORSConfiguration? = nil,
         cookie: EngineCookie? = nil,
         allowRequest: (@Sendable (EngineHandshakeRequest) async -> EngineRequestDecision)? = nil,
         perMessageDeflate: PerMessageDeflateConfiguration? = nil,
-        webSocketCloseTimeout: TimeAmount = .seconds(5),
+        webSocketCloseTimeout: Duration = .seconds(5),
         maxPacketsPerPoll: Int = 16,
         maxBufferedBytes: Int = 8 << 20,
         bindSessionToAddress: Bool = false
@@ -79,7 +79,7 @@ public struct EngineServerConfiguration: Sendable {
         configuration.maxMessageSize = self.maxHttpBufferSize
         configuration.maxFrameSize = self.maxHttpBufferSize + 64
         configuration.permessageDeflate = self.perMessageDeflate
-        configuration.closeTimeout = self.webSocketCloseTimeout
+        configuration.closeTimeout = TimeAmount(self.webSocketCloseTimeout)
         return configuration
     }
 

@@ -298,8 +298,8 @@ public final class EngineSocket: @unchecked Sendable {
         let handshake = EngineHandshake(
             sid: self.id,
             upgrades: upgrades,
-            pingInterval: Int(self.configuration.pingInterval.nanoseconds / 1_000_000),
-            pingTimeout: Int(self.configuration.pingTimeout.nanoseconds / 1_000_000),
+            pingInterval: Int(TimeAmount(self.configuration.pingInterval).nanoseconds / 1_000_000),
+            pingTimeout: Int(TimeAmount(self.configuration.pingTimeout).nanoseconds / 1_000_000),
             maxPayload: self.configuration.maxHttpBufferSize
         )
         self.schedulePing()
@@ -352,7 +352,7 @@ public final class EngineSocket: @unchecked Sendable {
         self.outbox.append(EngineFrame(last))
         self.notifyClosed(reason: reason)
         self.state = .closing
-        self.discardTask = self.eventLoop.scheduleTask(in: self.configuration.pingTimeout) { [weak self] in
+        self.discardTask = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.pingTimeout)) { [weak self] in
             self?.finish(reason: reason)
         }
     }
@@ -577,7 +577,7 @@ public final class EngineSocket: @unchecked Sendable {
             return
         }
         self.probe = webSocket
-        self.upgradeTimeoutTask = self.eventLoop.scheduleTask(in: self.configuration.upgradeTimeout) { [weak self] in
+        self.upgradeTimeoutTask = self.eventLoop.scheduleTask(in: TimeAmount(self.configuration.upgradeTimeout)) { [weak self] in
             guard let self, let probe = self.probe, probe.id == webSocket.id else { return }
             self.logger.debug("engine.io upgrade timed out")
             self.probe = nil

@@ -27,7 +27,7 @@ public final class HTTPServer: Sendable {
         public var maxHeaderSize: Int
         /// A connection that sends nothing for this long while idle between requests, or in the middle
         /// of one (a slow or stalled client), is closed. Long-polling GETs waiting for data are not idle.
-        public var idleTimeout: TimeAmount
+        public var idleTimeout: Duration
         /// The size of a connection's first read buffer. NIO keeps one read buffer per connection, sized
         /// adaptively from what reads return (growing up to 64 KiB for large messages, shrinking back):
         /// starting small keeps idle real-time connections, whose messages are mostly tiny, cheap.
@@ -41,7 +41,7 @@ public final class HTTPServer: Sendable {
             maxRequestBodySize: Int = 1 << 20,
             backlog: Int32 = 4096,
             maxHeaderSize: Int = 16 << 10,
-            idleTimeout: TimeAmount = .seconds(60),
+            idleTimeout: Duration = .seconds(60),
             initialReadBufferSize: Int = 512
         ) {
             self.host = host
@@ -121,7 +121,7 @@ public final class HTTPServer: Sendable {
                     }
                     let encoder = HTTPResponseEncoder()
                     let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
-                    let idle = IdleStateHandler(readTimeout: idleTimeout)
+                    let idle = IdleStateHandler(readTimeout: TimeAmount(idleTimeout))
                     try sync.addHandler(idle)
                     try sync.addHandler(encoder)
                     try sync.addHandler(decoder)
@@ -156,8 +156,8 @@ public final class HTTPServer: Sendable {
     /// Shuts down gracefully: every Engine.IO session gets a proper close (reason `server shutting down`),
     /// pending writes drain, new connections are refused, and idle HTTP connections close. Returns once
     /// every connection is closed, or when `gracePeriod` has passed.
-    public func shutdown(gracePeriod: TimeAmount = .seconds(10)) async throws {
-        let deadline = NIODeadline.now() + gracePeriod
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async throws {
+        let deadline = NIODeadline.now() + TimeAmount(gracePeriod)
         await self.engine?.drain(until: deadline)
         let closed = self.group.next().makePromise(of: Void.self)
         self.quiesce.initiateShutdown(promise: closed)

@@ -177,7 +177,7 @@ public final class AdminUI: Sendable {
     // MARK: Statistics
 
     private func startStats() {
-        let task = self.io.eventLoopGroup.any().scheduleRepeatedTask(initialDelay: .zero, delay: self.options.statsInterval) { [weak self] task in
+        let task = self.io.eventLoopGroup.any().scheduleRepeatedTask(initialDelay: .zero, delay: TimeAmount(self.options.statsInterval)) { [weak self] task in
             guard let self else { return task.cancel() }
             self.emitStats()
         }

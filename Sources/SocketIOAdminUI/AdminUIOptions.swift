@@ -44,7 +44,7 @@ public struct AdminUIOptions: Sendable {
     /// as `RedisAdminSessionStore`, between the nodes of a cluster).
     public var store: any AdminSessionStore
     /// How often `server_stats` is sent (2 seconds, as the page expects).
-    public var statsInterval: TimeAmount
+    public var statsInterval: Duration
 
     /// Options; `auth` must be chosen explicitly, as with the official server.
     public init(
@@ -54,7 +54,7 @@ public struct AdminUIOptions: Sendable {
         serverId: String? = nil,
         mode: Mode = .development,
         store: any AdminSessionStore = InMemoryAdminSessionStore(),
-        statsInterval: TimeAmount = .seconds(2)
+        statsInterval: Duration = .seconds(2)
     ) {
         self.namespaceName = namespaceName
         self.auth = auth

@@ -20,7 +20,7 @@ public protocol PubSubDriver: AnyObject, Sendable {
     /// How many subscribers (one connection per server) `channel` has.
     func numberOfSubscribers(_ channel: String) -> EventLoopFuture<Int>
     /// Waits until the bus is reachable and every subscription is in place.
-    func waitUntilReady(timeout: TimeAmount) async throws
+    func waitUntilReady(timeout: Duration) async throws
     /// Closes the connections.
     func shutdown() async
 }
@@ -67,7 +67,7 @@ public final class RedisClusterPubSubDriver: PubSubDriver {
     public func subscribe(_ channels: [String]) { self.client.ssubscribe(channels) }
     public func unsubscribe(_ channels: [String]) { self.client.sunsubscribe(channels) }
     public func numberOfSubscribers(_ channel: String) -> EventLoopFuture<Int> { self.client.numberOfShardSubscribers(channel) }
-    public func waitUntilReady(timeout: TimeAmount) async throws { try await self.client.waitUntilReady(timeout: timeout) }
+    public func waitUntilReady(timeout: Duration) async throws { try await self.client.waitUntilReady(timeout: timeout) }
     public func shutdown() async { await self.client.shutdown() }
 }
 
@@ -125,10 +125,10 @@ public final class RedisShardedPubSubDriver: PubSubDriver {
             return Int(count)
         }
     }
-    public func waitUntilReady(timeout: TimeAmount) async throws {
+    public func waitUntilReady(timeout: Duration) async throws {
         try await self.publisher.waitUntilConnected(timeout: timeout)
         try await self.subscriber.waitUntilConnected(timeout: timeout)
-        let deadline = NIODeadline.now() + timeout
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         while self.subscriber.shardChannels.subtracting(self.confirmed.withLockedValue { $0 }).count > 0 {
             guard NIODeadline.now() < deadline else { throw RedisError.notConnected }
             try await Task.sleep(for: .milliseconds(20))

@@ -117,7 +117,7 @@ public final class RedisAdapter: Adapter {
             }
             self.publish(self.channels.request, request)
             // Like the Node.js adapter: forget the request once the broadcast's timeout has passed.
-            let timeout = options.timeout ?? self.factory.options.requestsTimeout
+            let timeout = options.timeout ?? TimeAmount(self.factory.options.requestsTimeout)
             self.publisher.eventLoopForTimers.scheduleTask(in: timeout) { [weak self] in
                 _ = self?.state.withLockedValue { $0.ackRequests.removeValue(forKey: requestId) }
             }
@@ -232,7 +232,7 @@ public final class RedisAdapter: Adapter {
         let expected = subscribers - 1  // every node but this one answers
         guard expected > 0 else { return [] }
         let requestId = Self.randomId()
-        let timeout = timeout ?? self.factory.options.requestsTimeout
+        let timeout = timeout ?? TimeAmount(self.factory.options.requestsTimeout)
         let answers = self.requests.start(id: requestId, tag: type.rawValue, expected: expected, timeout: timeout, on: self.publisher.eventLoopForTimers, what: what)
         var object: JSONObject = ["uid": .string(self.uid), "requestId": .string(requestId), "type": .int(type.rawValue)]
         for key in fields.keys.sorted() { _ = object.updateValue(fields[key]!, forKey: key) }

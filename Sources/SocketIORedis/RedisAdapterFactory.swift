@@ -11,13 +11,13 @@ public struct RedisAdapterOptions: Sendable, Hashable {
     public var key: String
     /// How long requests that need answers from other nodes (`fetchSockets`, `allRooms`, ...) wait
     /// (default 5 s).
-    public var requestsTimeout: TimeAmount
+    public var requestsTimeout: Duration
     /// Publish responses on the requesting node's own channel (`<key>-response#<nsp>#<uid>#`) instead of
     /// the shared one (default false, like the Node.js adapter; every node accepts both).
     public var publishOnSpecificResponseChannel: Bool
 
     /// Creates options.
-    public init(key: String = "socket.io", requestsTimeout: TimeAmount = .seconds(5), publishOnSpecificResponseChannel: Bool = false) {
+    public init(key: String = "socket.io", requestsTimeout: Duration = .seconds(5), publishOnSpecificResponseChannel: Bool = false) {
         self.key = key
         self.requestsTimeout = requestsTimeout
         self.publishOnSpecificResponseChannel = publishOnSpecificResponseChannel
@@ -84,7 +84,7 @@ public final class RedisAdapterFactory: Sendable {
     }
 
     /// Waits until both connections are up.
-    public func waitUntilConnected(timeout: TimeAmount = .seconds(10)) async throws {
+    public func waitUntilConnected(timeout: Duration = .seconds(10)) async throws {
         try await self.publisher.waitUntilConnected(timeout: timeout)
         try await self.subscriber.waitUntilConnected(timeout: timeout)
     }

@@ -248,8 +248,8 @@ public final class RedisClient: Sendable {
     // MARK: Lifecycle
 
     /// Waits until the client is connected, or throws `RedisError.notConnected` after `timeout`.
-    public func waitUntilConnected(timeout: TimeAmount = .seconds(10)) async throws {
-        try await self.whenConnected(timeout: timeout).get()
+    public func waitUntilConnected(timeout: Duration = .seconds(10)) async throws {
+        try await self.whenConnected(timeout: TimeAmount(timeout)).get()
     }
 
     /// Succeeds once the client is connected (at once if it is), fails with `RedisError.notConnected`
@@ -311,7 +311,7 @@ public final class RedisClient: Sendable {
         let onMessage = self.onMessage
         let onShardUnsubscribed: @Sendable (String) -> Void = { [weak self] name in self?.shardUnsubscribedByServer(name) }
         let bootstrap = ClientBootstrap(group: self.eventLoop)
-            .connectTimeout(configuration.connectTimeout)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -445,7 +445,7 @@ public final class RedisClient: Sendable {
 
     private func scheduleReconnect() {
         let delay = self.state.withLockedValue { state -> TimeAmount in
-            Self.backoff(failures: state.failures, initial: self.configuration.initialReconnectDelay, maximum: self.configuration.maxReconnectDelay)
+            Self.backoff(failures: state.failures, initial: TimeAmount(self.configuration.initialReconnectDelay), maximum: TimeAmount(self.configuration.maxReconnectDelay))
         }
         let task = self.eventLoop.scheduleTask(in: delay) {
             let go = self.state.withLockedValue { state -> Bool in

@@ -10,12 +10,12 @@ public struct RedisClusterOptions: Sendable, Hashable {
     public var maxAttempts: Int
     /// How often the slot map is fetched again even without a sign of change (default 5 s); a `MOVED`, a
     /// lost connection or a subscription the server ended trigger a fetch at once.
-    public var topologyRefreshInterval: TimeAmount
+    public var topologyRefreshInterval: Duration
     /// How long a fetch of the slot map waits for a node that is not connected (default 1 s).
-    public var discoveryTimeout: TimeAmount
+    public var discoveryTimeout: Duration
 
     /// Creates options.
-    public init(maxAttempts: Int = 16, topologyRefreshInterval: TimeAmount = .seconds(5), discoveryTimeout: TimeAmount = .seconds(1)) {
+    public init(maxAttempts: Int = 16, topologyRefreshInterval: Duration = .seconds(5), discoveryTimeout: Duration = .seconds(1)) {
         self.maxAttempts = maxAttempts
         self.topologyRefreshInterval = topologyRefreshInterval
         self.discoveryTimeout = discoveryTimeout
@@ -97,7 +97,7 @@ public final class RedisClusterClient: Sendable {
         self.eventLoop = eventLoopGroup.any()
         self.logger = logger
         self.onMessage = onMessage
-        let timer = self.eventLoop.scheduleRepeatedTask(initialDelay: options.topologyRefreshInterval, delay: options.topologyRefreshInterval) { [weak self] _ in
+        let timer = self.eventLoop.scheduleRepeatedTask(initialDelay: TimeAmount(options.topologyRefreshInterval), delay: TimeAmount(options.topologyRefreshInterval)) { [weak self] _ in
             self?.requestRefresh()
         }
         self.state.withLockedValue { $0.timer = timer }
@@ -201,7 +201,7 @@ public final class RedisClusterClient: Sendable {
         guard target.isConnected else {
             // A node met for the first time (or reconnecting): wait for it rather than fail.
             guard attempt < self.options.maxAttempts else { return self.eventLoop.makeFailedFuture(RedisError.notConnected) }
-            return target.whenConnected(timeout: self.options.discoveryTimeout).flatMap {
+            return target.whenConnected(timeout: TimeAmount(self.options.discoveryTimeout)).flatMap {
                 self.send(command, slot: slot, attempt: attempt + 1, asking: asking)
             }.flatMapError { error in
                 self.retry(command, slot: slot, attempt: attempt, error: error, refresh: true)
@@ -312,7 +312,7 @@ public final class RedisClusterClient: Sendable {
             state.isShutdown ? nil : self.node(address, in: &state).commands
         }
         guard let client else { return self.eventLoop.makeFailedFuture(RedisError.shutdown) }
-        return client.whenConnected(timeout: self.options.discoveryTimeout).flatMap {
+        return client.whenConnected(timeout: TimeAmount(self.options.discoveryTimeout)).flatMap {
             client.send(RedisCommand("CLUSTER", "SHARDS")).flatMapThrowing { reply in
                 try RedisClusterTopology.parse(shardsReply: reply, answeringHost: address.host)
             }.flatMapError { error in
@@ -481,8 +481,8 @@ public final class RedisClusterClient: Sendable {
 
     /// Waits until the slot map is known and every sharded subscription is confirmed, or throws
     /// `RedisError.notConnected` after `timeout`.
-    public func waitUntilReady(timeout: TimeAmount = .seconds(10)) async throws {
-        let deadline = NIODeadline.now() + timeout
+    public func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         while NIODeadline.now() < deadline {
             if self.topology != nil, self.allSubscriptionsConfirmed { return }
             try await Task.sleep(for: .milliseconds(20))

@@ -14,11 +14,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// Database selected with `SELECT` (default 0).
     public var database: Int
     /// How long a TCP connect may take.
-    public var connectTimeout: TimeAmount
+    public var connectTimeout: Duration
     /// First reconnection delay; doubled on each failure up to `maxReconnectDelay`.
-    public var initialReconnectDelay: TimeAmount
+    public var initialReconnectDelay: Duration
     /// Longest reconnection delay.
-    public var maxReconnectDelay: TimeAmount
+    public var maxReconnectDelay: Duration
     /// The most commands waiting for replies on one connection; more fail with
     /// `RedisError.tooManyPendingCommands` (nothing is queued while disconnected).
     public var maxPendingCommands: Int
@@ -32,9 +32,9 @@ public struct RedisConfiguration: Sendable, Hashable {
         username: String? = nil,
         password: String? = nil,
         database: Int = 0,
-        connectTimeout: TimeAmount = .seconds(5),
-        initialReconnectDelay: TimeAmount = .milliseconds(100),
-        maxReconnectDelay: TimeAmount = .seconds(5),
+        connectTimeout: Duration = .seconds(5),
+        initialReconnectDelay: Duration = .milliseconds(100),
+        maxReconnectDelay: Duration = .seconds(5),
         maxPendingCommands: Int = 10_000,
         parserLimits: RESPParser.Limits = RESPParser.Limits()
     ) {

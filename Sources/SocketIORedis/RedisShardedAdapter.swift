@@ -25,10 +25,10 @@ public struct RedisShardedAdapterOptions: Sendable, Hashable {
     public var subscriptionMode: SubscriptionMode
     /// How long requests that need answers from other nodes wait when the call gives no timeout (default
     /// 5 s, the Node.js adapter's fixed value).
-    public var requestsTimeout: TimeAmount
+    public var requestsTimeout: Duration
 
     /// Creates options.
-    public init(channelPrefix: String = "socket.io", subscriptionMode: SubscriptionMode = .dynamic, requestsTimeout: TimeAmount = .seconds(5)) {
+    public init(channelPrefix: String = "socket.io", subscriptionMode: SubscriptionMode = .dynamic, requestsTimeout: Duration = .seconds(5)) {
         self.channelPrefix = channelPrefix
         self.subscriptionMode = subscriptionMode
         self.requestsTimeout = requestsTimeout
@@ -134,7 +134,7 @@ public final class RedisShardedAdapter: Adapter {
             uid: uid,
             local: self.local,
             transport: self.transport,
-            requestsTimeout: factory.options.requestsTimeout,
+            requestsTimeout: TimeAmount(factory.options.requestsTimeout),
             logger: factory.logger
         )
     }
@@ -335,7 +335,7 @@ public final class RedisShardedAdapterFactory: Sendable {
     }
 
     /// Waits until the bus is reachable and every subscription is in place.
-    public func waitUntilReady(timeout: TimeAmount = .seconds(10)) async throws {
+    public func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
         try await self.driver.waitUntilReady(timeout: timeout)
     }
 

@@ -20,7 +20,7 @@ public struct RedisStreamsAdapterOptions: Sendable, Hashable {
     /// The prefix of session keys (default `sio:session:`).
     public var sessionKeyPrefix: String
     /// How long requests to other nodes wait when the call gives no timeout (default 5 s).
-    public var requestsTimeout: TimeAmount
+    public var requestsTimeout: Duration
 
     /// Creates options.
     public init(
@@ -29,7 +29,7 @@ public struct RedisStreamsAdapterOptions: Sendable, Hashable {
         channelPrefix: String = "socket.io",
         maxLength: Int = 10_000,
         sessionKeyPrefix: String = "sio:session:",
-        requestsTimeout: TimeAmount = .seconds(5)
+        requestsTimeout: Duration = .seconds(5)
     ) {
         self.streamName = streamName
         self.streamCount = max(1, streamCount)
@@ -229,7 +229,7 @@ public final class RedisStreamsAdapter: Adapter {
             uid: uid,
             local: self.local,
             transport: self.transport,
-            requestsTimeout: factory.options.requestsTimeout,
+            requestsTimeout: TimeAmount(factory.options.requestsTimeout),
             logger: factory.logger
         )
     }
@@ -446,7 +446,7 @@ public final class RedisStreamsAdapterFactory: Sendable {
     }
 
     /// Waits until every connection is up.
-    public func waitUntilReady(timeout: TimeAmount = .seconds(10)) async throws {
+    public func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
         try await self.driver.waitUntilReady(timeout: timeout)
     }
 

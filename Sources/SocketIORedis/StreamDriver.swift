@@ -120,12 +120,12 @@ public final class RedisStreamsDriver: StreamDriver {
     public func unsubscribe(_ channels: [String]) { self.subscriber.unsubscribe(channels) }
     public func numberOfSubscribers(_ channel: String) -> EventLoopFuture<Int> { self.commands.numberOfSubscribers(channel) }
 
-    public func waitUntilReady(timeout: TimeAmount) async throws {
+    public func waitUntilReady(timeout: Duration) async throws {
         try await self.commands.waitUntilConnected(timeout: timeout)
         try await self.subscriber.waitUntilConnected(timeout: timeout)
         for reader in self.readers.withLockedValue({ Array($0.values) }) { try await reader.waitUntilConnected(timeout: timeout) }
         // Every reader has its first XREAD on the wire: what is appended from now on reaches this node.
-        let deadline = NIODeadline.now() + timeout
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         while Set(self.readers.withLockedValue { $0.keys }).subtracting(self.reading.withLockedValue { $0 }).count > 0 {
             guard NIODeadline.now() < deadline else { throw RedisError.notConnected }
             try await Task.sleep(for: .milliseconds(10))

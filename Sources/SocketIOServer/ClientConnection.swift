@@ -133,7 +133,7 @@ final class ClientConnection: EngineSocketDelegate, @unchecked Sendable {
         }
         if self.stallCheck == nil {
             self.bytesAtLastCheck = buffered
-            self.scheduleStallCheck(flow.stallTimeout)
+            self.scheduleStallCheck(TimeAmount(flow.stallTimeout))
         }
     }
 

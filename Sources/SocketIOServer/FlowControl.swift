@@ -18,10 +18,10 @@ public struct FlowControl: Sendable {
     /// The bytes waiting for one recipient past which its publishers are held back (default 1 MiB).
     public var highWaterMark: Int
     /// How long a congested recipient may take no bytes at all before it is disconnected (default 10 s).
-    public var stallTimeout: TimeAmount
+    public var stallTimeout: Duration
 
     /// Creates the options.
-    public init(highWaterMark: Int = 1 << 20, stallTimeout: TimeAmount = .seconds(10)) {
+    public init(highWaterMark: Int = 1 << 20, stallTimeout: Duration = .seconds(10)) {
         self.highWaterMark = highWaterMark
         self.stallTimeout = stallTimeout
     }

@@ -142,7 +142,7 @@ func eventually(_ timeout: Duration = .seconds(5), _ condition: () async throws 
 
 @Suite(.serialized, .timeLimit(.minutes(2))) struct LiveRedisAdapterTests {  // a live redis-server: a hang fails, never stalls
     /// Three Socket.IO servers (no HTTP listener needed) in one cluster.
-    func cluster(_ redis: RedisServerProcess, requestsTimeout: TimeAmount = .seconds(2)) async throws -> [(SocketIO, RedisAdapterFactory)] {
+    func cluster(_ redis: RedisServerProcess, requestsTimeout: Duration = .seconds(2)) async throws -> [(SocketIO, RedisAdapterFactory)] {
         var nodes: [(SocketIO, RedisAdapterFactory)] = []
         for _ in 0..<3 {
             let factory = try RedisAdapterFactory(url: redis.url, options: RedisAdapterOptions(requestsTimeout: requestsTimeout))

@@ -20,8 +20,8 @@ import Testing
             for _ in 0..<100 {
                 let delay = RedisClient.backoff(
                     failures: failures,
-                    initial: configuration.initialReconnectDelay,
-                    maximum: configuration.maxReconnectDelay
+                    initial: TimeAmount(configuration.initialReconnectDelay),
+                    maximum: TimeAmount(configuration.maxReconnectDelay)
                 ).nanoseconds
                 #expect(delay >= lowest && delay <= highest, "after \(failures) failures: \(delay) ns")
             }
