@@ -1,4 +1,5 @@
 import EngineIOCore
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
@@ -8,8 +9,8 @@ public struct EngineHandshakeRequest: Sendable {
     public var uri: String
     /// The decoded path and query.
     public var target: RequestTarget
-    /// The request's headers.
-    public var headers: HTTPHeaders
+    /// The request's headers as NIO decoded them (what the session keeps).
+    package var httpHeaders: HTTPHeaders
     /// The client's address.
     public var remoteAddress: SocketAddress?
     /// Whether the connection is TLS.
@@ -21,6 +22,9 @@ public struct EngineHandshakeRequest: Sendable {
 
     /// The query parameters, first value winning.
     public var query: [String: String] { self.target.query }
+
+    /// The request's header fields, `Host` included.
+    public var headers: HTTPFields { HTTPFields(self.httpHeaders) }
 }
 
 /// What an `allowRequest` hook decides about a handshake.

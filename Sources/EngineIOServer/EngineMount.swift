@@ -266,7 +266,7 @@ extension EngineHandshakeRequest {
             target: RequestTarget(head.uri),
             // A copy sized to fit: the decoder's header array reserves room for many more headers, and the
             // session keeps these for its whole life (`socket.handshake.headers`).
-            headers: HTTPHeaders(head.headers.map { ($0.name, $0.value) }),
+            httpHeaders: HTTPHeaders(head.headers.map { ($0.name, $0.value) }),
             remoteAddress: remoteAddress,
             isSecure: isSecure,
             time: .now(),

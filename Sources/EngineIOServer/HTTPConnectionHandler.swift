@@ -1,5 +1,6 @@
 import EngineIOCore
 import Logging
+import HTTPTypes
 import NIOCore
 import NIOExtras
 import NIOHTTP1
@@ -306,13 +307,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             self.write(response: .notFound, context: context)
             return
         }
-        let request = HTTPRequest(
-            method: head.method,
-            uri: head.uri,
-            headers: head.headers,
-            body: body,
-            remoteAddress: context.channel.remoteAddress
-        )
+        guard let requestHead = HTTPRequest(head, isSecure: self.isSecure) else {
+            self.write(response: .text("Bad Request", status: .badRequest), context: context)
+            return
+        }
+        let request = HTTPServerRequest(head: requestHead, body: body, remoteAddress: context.channel.remoteAddress)
         context.eventLoop.makeFutureWithTask { await application(request) }.assumeIsolated().whenSuccess { response in
             self.write(response: response, context: context)
         }
@@ -370,10 +369,10 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         self.write(status: response.status, headers: response.headers, body: response.body, context: context)
     }
 
-    private func write(response: HTTPResponse, context: ChannelHandlerContext) {
-        var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
-        self.write(status: response.status, headers: headers, body: response.body, context: context)
+    private func write(response: HTTPServerResponse, context: ChannelHandlerContext) {
+        var head = HTTPResponseHead(response.head)
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(response.body.readableBytes))
+        self.write(status: head.status, headers: head.headers, body: response.body, context: context)
     }
 
     private func write(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, context: ChannelHandlerContext) {

@@ -68,6 +68,8 @@ public final class HTTPServer: Sendable {
     private let logger: Logger
     private let channel: NIOLockedValueBoxChannel
     private let quiesce: ServerQuiescingHelper
+    private let listening = ListeningState()
+    private let shutdownTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// Creates a server; call `start()` to listen.
     public init(
@@ -86,9 +88,21 @@ public final class HTTPServer: Sendable {
         self.quiesce = ServerQuiescingHelper(group: group)
     }
 
-    /// Binds and starts accepting connections; returns the bound address.
+    /// Binds and starts accepting connections; returns the bound address. A `ServiceGroup` calls `run()`
+    /// instead, which binds there.
     @discardableResult
     public func start() async throws -> SocketAddress {
+        do {
+            let address = try await self.bind()
+            self.listening.bound(address)
+            return address
+        } catch {
+            self.listening.failed(error)
+            throw error
+        }
+    }
+
+    private func bind() async throws -> SocketAddress {
         let sslContext = try self.configuration.tls.map { try NIOSSLContext(configuration: $0) }
         let engine = self.engine
         let application = self.application
@@ -148,6 +162,12 @@ public final class HTTPServer: Sendable {
     /// The bound port, once started.
     public var port: Int? { self.channel.get()?.localAddress?.port }
 
+    /// The address the server listens on: waits until `run()` (or `start()`) has bound it, and throws the
+    /// error that binding failed with.
+    public var localAddress: SocketAddress {
+        get async throws { try await self.listening.address() }
+    }
+
     /// Waits until the listening socket closes.
     public func waitUntilClosed() async throws {
         try await self.channel.get()?.closeFuture.get()
@@ -184,14 +204,29 @@ public final class HTTPServer: Sendable {
 }
 
 extension HTTPServer: Service {
-    /// Serves until a graceful shutdown is requested (SIGTERM with a `ServiceGroup`), then shuts down
-    /// gracefully.
+    /// Binds (unless `start()` already did), serves until a graceful shutdown is requested (SIGTERM with a
+    /// `ServiceGroup`), then shuts down gracefully (`shutdown()`) and returns once that is done. Cancelling
+    /// the task stops at once: sessions are closed and the listening socket with them.
     public func run() async throws {
         if self.channel.get() == nil { try await self.start() }
-        try await withGracefulShutdownHandler {
-            try await self.waitUntilClosed()
-        } onGracefulShutdown: {
-            Task { try? await self.shutdown() }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await self.waitUntilClosed()
+            } onGracefulShutdown: {
+                self.beginShutdown()
+            }
+        } onCancel: {
+            self.engine?.closeAll(reason: .serverShuttingDown)
+            self.channel.get()?.close(promise: nil)
+        }
+        await self.shutdownTask.withLockedValue { $0 }?.value
+    }
+
+    /// Starts `shutdown()` once, however many times a shutdown is requested.
+    private func beginShutdown() {
+        self.shutdownTask.withLockedValue { task in
+            guard task == nil else { return }
+            task = Task { try? await self.shutdown() }
         }
     }
 }

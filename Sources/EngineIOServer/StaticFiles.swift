@@ -1,7 +1,7 @@
 import EngineIOCore
 import Foundation
+import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
 #if canImport(Glibc)
 import Glibc
@@ -58,14 +58,14 @@ public struct StaticFiles: Sendable {
 
     /// The answer for `request`: a file, 304, 405 for other methods, or nil when no file matches (or
     /// the path is refused).
-    public func response(for request: HTTPRequest) -> HTTPResponse? {
+    public func response(for request: HTTPServerRequest) -> HTTPServerResponse? {
         if case .response(let response) = self.lookup(request) { return response }
         return nil
     }
 
     /// Serves the file at `relativePath` (a path inside the folder, like `admin.html`) for `request`,
     /// whatever the request's own path; nil when there is no such file or the path is unsafe.
-    public func response(for request: HTTPRequest, file relativePath: String) -> HTTPResponse? {
+    public func response(for request: HTTPServerRequest, file relativePath: String) -> HTTPServerResponse? {
         guard let segments = StaticFiles.safeSegments(rawPath: "/" + relativePath) else { return nil }
         if case .response(let response) = self.serve(segments: segments, request: request) { return response }
         return nil
@@ -74,17 +74,17 @@ public struct StaticFiles: Sendable {
     // MARK: Lookup
 
     enum Lookup {
-        case response(HTTPResponse)
+        case response(HTTPServerResponse)
         case notFound
         case refused
     }
 
-    func lookup(_ request: HTTPRequest) -> Lookup {
+    func lookup(_ request: HTTPServerRequest) -> Lookup {
         guard let segments = StaticFiles.safeSegments(rawPath: request.target.rawPath) else { return .refused }
         return self.serve(segments: segments, request: request)
     }
 
-    private func serve(segments: [String], request: HTTPRequest) -> Lookup {
+    private func serve(segments: [String], request: HTTPServerRequest) -> Lookup {
         guard let rootPath = self.resolvedRoot else { return .notFound }
         var path = ([rootPath] + segments).joined(separator: "/")
         var info = stat()
@@ -98,8 +98,8 @@ public struct StaticFiles: Sendable {
         guard let real = StaticFiles.realPath(path), real.hasPrefix(rootPath.hasSuffix("/") ? rootPath : rootPath + "/") else {
             return .refused
         }
-        guard request.method == .GET || request.method == .HEAD else {
-            return .response(HTTPResponse(status: .methodNotAllowed, headers: ["Allow": "GET, HEAD"]))
+        guard request.method == .get || request.method == .head else {
+            return .response(HTTPServerResponse(status: .methodNotAllowed, headerFields: [.allow: "GET, HEAD"]))
         }
         guard Int(info.st_size) <= self.maxFileSize else { return .notFound }
 
@@ -112,24 +112,24 @@ public struct StaticFiles: Sendable {
         #endif
         let etag = "\"\(String(Int(info.st_size), radix: 36))-\(String(seconds, radix: 36))\(String(nanoseconds, radix: 36))\""
         let lastModified = StaticFiles.httpDate(seconds)
-        var headers: HTTPHeaders = [
-            "Cache-Control": self.cacheControl,
-            "ETag": etag,
-            "Last-Modified": lastModified,
-            "X-Content-Type-Options": "nosniff",
+        var headers: HTTPFields = [
+            .cacheControl: self.cacheControl,
+            .eTag: etag,
+            .lastModified: lastModified,
+            .xContentTypeOptions: "nosniff",
         ]
-        if let ifNoneMatch = request.headers.first(name: "If-None-Match") {
+        if let ifNoneMatch = request.headerFields[.ifNoneMatch] {
             let tags = ifNoneMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             if tags.contains("*") || tags.contains(etag) || tags.contains("W/" + etag) {
-                return .response(HTTPResponse(status: .notModified, headers: headers))
+                return .response(HTTPServerResponse(status: .notModified, headerFields: headers))
             }
-        } else if let since = request.headers.first(name: "If-Modified-Since"), since == lastModified {
-            return .response(HTTPResponse(status: .notModified, headers: headers))
+        } else if let since = request.headerFields[.ifModifiedSince], since == lastModified {
+            return .response(HTTPServerResponse(status: .notModified, headerFields: headers))
         }
         guard let data = FileManager.default.contents(atPath: real) else { return .notFound }
-        headers.add(name: "Content-Type", value: StaticFiles.contentType(forPath: real))
-        let body = request.method == .HEAD ? ByteBuffer() : ByteBuffer(bytes: data)
-        return .response(HTTPResponse(status: .ok, headers: headers, body: body))
+        headers[.contentType] = StaticFiles.contentType(forPath: real)
+        let body = request.method == .head ? ByteBuffer() : ByteBuffer(bytes: data)
+        return .response(HTTPServerResponse(status: .ok, headerFields: headers, body: body))
     }
 
     // MARK: Pure parts

@@ -1,7 +1,7 @@
 import EngineIOServer
 import Foundation
 import NIOCore
-import NIOHTTP1
+import HTTPTypes
 
 /// The browser client, served at `<path>socket.io.js` (`/socket.io/socket.io.js`) as the Node.js server
 /// serves its own.
@@ -33,19 +33,19 @@ enum ClientScript {
     static func serving(at enginePath: String, before application: HTTPRequestHandler?) -> HTTPRequestHandler {
         let scriptPath = self.path(under: enginePath)
         return { request in
-            guard request.path == scriptPath, request.method == .GET || request.method == .HEAD else {
+            guard request.path == scriptPath, request.method == .get || request.method == .head else {
                 return await application?(request) ?? .notFound
             }
-            var headers: HTTPHeaders = [
-                "Content-Type": "application/javascript; charset=utf-8",
-                "Cache-Control": "public, max-age=0",
-                "ETag": etag,
+            var headers: HTTPFields = [
+                .contentType: "application/javascript; charset=utf-8",
+                .cacheControl: "public, max-age=0",
+                .eTag: etag,
             ]
-            if request.headers.first(name: "If-None-Match") == etag {
-                headers.remove(name: "Content-Type")
-                return HTTPResponse(status: .notModified, headers: headers)
+            if request.headerFields[.ifNoneMatch] == etag {
+                headers[.contentType] = nil
+                return HTTPServerResponse(status: .notModified, headerFields: headers)
             }
-            return HTTPResponse(status: .ok, headers: headers, body: request.method == .HEAD ? ByteBuffer() : source)
+            return HTTPServerResponse(status: .ok, headerFields: headers, body: request.method == .head ? ByteBuffer() : source)
         }
     }
 }

@@ -1,13 +1,14 @@
 import EngineIOServer
 import Foundation
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import SocketIOCore
 
 /// What the server knows about the request that opened a socket (Socket.IO's `socket.handshake`).
 public struct SocketHandshake: Sendable {
-    /// The HTTP headers of the first request.
-    public var headers: HTTPHeaders
+    /// The HTTP headers of the first request, as NIO decoded them (kept for the socket's life).
+    package var httpHeaders: HTTPHeaders
     /// Its query parameters.
     public var query: [String: String]
     /// The `auth` payload the client sent with CONNECT (an empty object when none).
@@ -26,7 +27,7 @@ public struct SocketHandshake: Sendable {
     public var xdomain: Bool
 
     init(engine: EngineHandshakeRequest, auth: JSONValue, issued: Int64) {
-        self.headers = engine.headers
+        self.httpHeaders = engine.httpHeaders
         self.query = engine.query
         self.auth = auth
         self.address = engine.remoteAddress?.ipAddress ?? ""
@@ -34,13 +35,19 @@ public struct SocketHandshake: Sendable {
         self.issued = issued
         self.url = engine.uri
         self.secure = engine.isSecure
-        self.xdomain = engine.headers.first(name: "Origin") != nil
+        self.xdomain = engine.httpHeaders.first(name: "Origin") != nil
+    }
+
+    /// The HTTP header fields of the first request, `Host` included (Node's `socket.handshake.headers`).
+    public var headers: HTTPFields {
+        get { HTTPFields(self.httpHeaders) }
+        set { self.httpHeaders = HTTPHeaders(newValue) }
     }
 
     /// The handshake as a JSON object (for `fetchSockets` across nodes).
     public var json: JSONValue {
         var headerObject = JSONObject()
-        for (name, value) in self.headers { _ = headerObject.updateValue(.string(value), forKey: name.lowercased()) }
+        for (name, value) in self.httpHeaders { _ = headerObject.updateValue(.string(value), forKey: name.lowercased()) }
         var queryObject = JSONObject()
         for (name, value) in self.query { _ = queryObject.updateValue(.string(value), forKey: name) }
         return [

@@ -177,16 +177,38 @@ public final class SocketIO: Sendable {
 
     // MARK: Serving
 
-    /// Listens on `host:port` with a new HTTP server that also hands other requests to `application`.
+    /// Listens on `host:port` at once with a new HTTP server that also hands other requests to
+    /// `application` (Node's `io.listen(port)`). Under ServiceLifecycle, prefer
+    /// ``makeHTTPServer(host:port:application:)``, which binds when the service group runs it.
     @discardableResult
     public func listen(host: String = "127.0.0.1", port: Int = 3000, application: HTTPRequestHandler? = nil) async throws -> HTTPServer {
         try await self.listen(HTTPServer.Configuration(host: host, port: port), application: application)
     }
 
-    /// Listens with a new HTTP server (TLS, backlog, ... from `configuration`) that serves the browser
-    /// client at `<path>socket.io.js` and hands other requests to `application`.
+    /// Listens at once with a new HTTP server (TLS, backlog, ... from `configuration`) that serves the
+    /// browser client at `<path>socket.io.js` and hands other requests to `application`.
     @discardableResult
     public func listen(_ configuration: HTTPServer.Configuration, application: HTTPRequestHandler? = nil) async throws -> HTTPServer {
+        let server = self.makeHTTPServer(configuration, application: application)
+        try await server.start()
+        return server
+    }
+
+    /// A new HTTP server for this instance on `host:port`, not listening yet: a ServiceLifecycle `Service`
+    /// whose `run()` binds, serves, and on graceful shutdown tells every client and drains the sessions.
+    ///
+    /// ```swift
+    /// let server = io.makeHTTPServer(port: 3000)
+    /// try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm], logger: logger).run()
+    /// ```
+    public func makeHTTPServer(host: String = "127.0.0.1", port: Int = 3000, application: HTTPRequestHandler? = nil) -> HTTPServer {
+        self.makeHTTPServer(HTTPServer.Configuration(host: host, port: port), application: application)
+    }
+
+    /// A new HTTP server for this instance (TLS, backlog, ... from `configuration`), not listening yet: it
+    /// binds in `run()` (a ServiceLifecycle `Service`) or `start()`, serves the browser client at
+    /// `<path>socket.io.js` and hands other requests to `application`.
+    public func makeHTTPServer(_ configuration: HTTPServer.Configuration, application: HTTPRequestHandler? = nil) -> HTTPServer {
         let server = HTTPServer(
             configuration: configuration,
             engine: self.engine,
@@ -194,7 +216,6 @@ public final class SocketIO: Sendable {
             group: self.eventLoopGroup,
             logger: self.logger
         )
-        try await server.start()
         self.httpServers.withLockedValue { $0.append(server) }
         return server
     }
@@ -212,8 +233,8 @@ public final class SocketIO: Sendable {
     /// Closes every session with reason `server shutting down` (clients are told), then waits until they
     /// are gone or `gracePeriod` has passed: the Socket.IO part of a graceful shutdown, for servers that
     /// are not ours (framework mounts).
-    public func drain(gracePeriod: TimeAmount = .seconds(10)) async {
-        await self.engine.drain(until: .now() + gracePeriod)
+    public func drain(gracePeriod: Duration = .seconds(10)) async {
+        await self.engine.drain(until: .now() + TimeAmount(gracePeriod))
     }
 
     /// Disconnects every client and stops listening.

@@ -19,7 +19,7 @@ extension Application {
     /// TLS comes from `http.server.configuration`, sessions live on the event loop of their connection,
     /// and the application's shutdown closes every session properly and waits for them (at most
     /// `gracePeriod`) before the server stops.
-    public func mount(_ io: SocketIO, gracePeriod: TimeAmount = .seconds(10)) {
+    public func mount(_ io: SocketIO, gracePeriod: Duration = .seconds(10)) {
         self.middleware.use(SocketIOMiddleware(io: io), at: .beginning)
         self.lifecycle.use(SocketIOLifecycle(io: io, gracePeriod: gracePeriod))
     }
@@ -71,15 +71,13 @@ public struct SocketIOMiddleware: AsyncMiddleware {
 
     /// The browser client, served as our own listener serves it.
     private func serveLocal(_ request: Request) async throws -> Response {
-        let local = EngineIOServer.HTTPRequest(
-            method: request.method,
-            uri: request.url.string,
-            headers: request.headers,
-            body: ByteBuffer(),
-            remoteAddress: request.remoteAddress
-        )
-        let answer = await self.io.httpHandler()(local)
-        return Self.response(status: answer.status, headers: answer.headers, body: answer.body)
+        let head = HTTPRequestHead(version: request.version, method: request.method, uri: request.url.string, headers: request.headers)
+        guard let local = HTTPTypes.HTTPRequest(head, isSecure: request.application.http.server.configuration.tlsConfiguration != nil) else {
+            return Response(status: .badRequest)
+        }
+        let answer = await self.io.httpHandler()(HTTPServerRequest(head: local, remoteAddress: request.remoteAddress))
+        let responseHead = HTTPResponseHead(answer.head)
+        return Self.response(status: responseHead.status, headers: responseHead.headers, body: answer.body)
     }
 
     private static func response(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) -> Response {
@@ -131,7 +129,7 @@ struct EngineProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
 /// before Vapor stops its server.
 struct SocketIOLifecycle: LifecycleHandler {
     let io: SocketIO
-    let gracePeriod: TimeAmount
+    let gracePeriod: Duration
 
     func shutdown(_ application: Application) {
         self.io.engine.closeAll(reason: .serverShuttingDown)

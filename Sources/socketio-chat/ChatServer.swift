@@ -111,21 +111,13 @@ struct ChatServer: AsyncParsableCommand {
             case "/metrics" where serveMetrics:
                 var body = ByteBuffer()
                 body.writeBytes(registry.emitToBuffer())
-                return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: body)
+                return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/plain; version=0.0.4"], body: body)
             default:
                 return await files.handler()(request)
             }
         }
-        let server = try await io.listen(host: host, port: port, application: application)
-        let shown = host.contains(":") ? "[\(host)]" : host
-        FileHandle.standardOutput.write(Data("socketio-chat listening on http://\(shown):\(server.port ?? port)/\n".utf8))
-        if adminToken == nil {
-            FileHandle.standardOutput.write(Data("(the admin page is off: give --admin-token to enable /admin)\n".utf8))
-        }
-        if adminUI.isOn {
-            let auth = adminUI.auth == nil ? "no authentication" : "basic authentication"
-            FileHandle.standardOutput.write(Data("the Admin UI can connect: https://admin.socket.io, server URL http://\(shown):\(server.port ?? port), admin namespace \(adminUI.namespace) (\(auth))\n".utf8))
-        }
+        // Binds when the service group runs it; SIGTERM / SIGINT shut it down gracefully.
+        let server = io.makeHTTPServer(host: host, port: port, application: application)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)],
@@ -133,6 +125,20 @@ struct ChatServer: AsyncParsableCommand {
                 logger: Logger(label: "lifecycle")
             )
         )
-        try await group.run()
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                let port = try await server.localAddress.port ?? port
+                let shown = host.contains(":") ? "[\(host)]" : host
+                FileHandle.standardOutput.write(Data("socketio-chat listening on http://\(shown):\(port)/\n".utf8))
+                if adminToken == nil {
+                    FileHandle.standardOutput.write(Data("(the admin page is off: give --admin-token to enable /admin)\n".utf8))
+                }
+                if adminUI.isOn {
+                    let auth = adminUI.auth == nil ? "no authentication" : "basic authentication"
+                    FileHandle.standardOutput.write(Data("the Admin UI can connect: https://admin.socket.io, server URL http://\(shown):\(port), admin namespace \(adminUI.namespace) (\(auth))\n".utf8))
+                }
+            }
+        }
     }
 }

@@ -212,7 +212,7 @@ struct ConformanceServer: AsyncParsableCommand {
                 guard serveMetrics, request.path == "/metrics" else { return .notFound }
                 var body = ByteBuffer()
                 body.writeBytes(registry.emitToBuffer())
-                return HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: body)
+                return HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/plain; version=0.0.4"], body: body)
             }
             mountedServer = io
         }
@@ -236,9 +236,8 @@ struct ConformanceServer: AsyncParsableCommand {
             engine: engineServer,
             application: application
         )
-        let address = try await server.start()
-        FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
-        // SIGTERM / SIGINT: graceful shutdown (clients get a proper close), then exit 0.
+        // The server binds when the service group runs it. SIGTERM / SIGINT: graceful shutdown (clients get
+        // a proper close), then exit 0.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)],
@@ -246,7 +245,13 @@ struct ConformanceServer: AsyncParsableCommand {
                 logger: Logger(label: "lifecycle")
             )
         )
-        try await group.run()
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                let address = try await server.localAddress
+                FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
+            }
+        }
     }
 
     /// `--admin-ui` / `--admin-ui-auth`: the official Admin UI's namespace (sessions in the cluster's Redis, if any).

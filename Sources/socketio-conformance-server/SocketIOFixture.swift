@@ -61,6 +61,19 @@ enum SocketIOFixture {
         socket.onAny { event, _ in
             if event != "any-count" { anyCount.withLockedValue { $0 += 1 } }
         }
+        // The handshake as a middleware reads it: header fields (swift-http-types, Host included), query.
+        socket.on("handshake") { _, ack in
+            let headers = socket.handshake.headers
+            ack?.send([
+                [
+                    "host": headers[HTTPField.Name("Host")!].map(JSONValue.string) ?? .null,
+                    "x-token": headers[HTTPField.Name("X-Token")!].map(JSONValue.string) ?? .null,
+                    "user-agent": headers[.userAgent].map(JSONValue.string) ?? .null,
+                    "room": socket.handshake.query["room"].map(JSONValue.string) ?? .null,
+                    "secure": .bool(socket.handshake.secure),
+                ]
+            ])
+        }
         socket.use { event, _ in
             if event.hasPrefix("forbidden-") { throw EventRejected("forbidden event") }
         }

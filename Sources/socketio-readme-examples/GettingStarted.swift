@@ -41,9 +41,9 @@ enum GettingStarted {
                 try ack?(BidResult(accepted: true))
             }
         }
-        let server = try await io.listen(host: "127.0.0.1", port: 3000)
-
-        // SIGTERM or SIGINT: stop accepting, close every client properly, wait for the connections to end.
+        // Not listening yet: the service group's run binds it. SIGTERM or SIGINT: stop accepting, close
+        // every client properly, wait for the connections to end, then run returns.
+        let server = io.makeHTTPServer(host: "127.0.0.1", port: 3000)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)],

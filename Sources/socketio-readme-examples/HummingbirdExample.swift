@@ -9,7 +9,7 @@ func runOnHummingbird() async throws {
     let io = SocketIO()
     io.use { socket in
         // the handshake as the browser sent it: headers (cookies), query, auth
-        guard socket.handshake.headers.first(name: "Cookie")?.contains("session=") == true else {
+        guard socket.handshake.headers[.cookie]?.contains("session=") == true else {
             throw ConnectionRefused("sign in first")
         }
     }

@@ -1,5 +1,6 @@
 import EngineIOCore
 import NIOConcurrencyHelpers
+import HTTPTypes
 import NIOCore
 import Testing
 
@@ -303,7 +304,7 @@ import Testing
             let request = try #require(seen.requests.first)
             #expect(seen.requests.count == 1)
             #expect(request.query["name"] == "a b")
-            #expect(request.headers.first(name: "x-test") == "yes")
+            #expect(request.headers[HTTPField.Name("x-test")!] == "yes")
             #expect(request.transport == .polling)
             #expect(request.isSecure == false)
             #expect(request.remoteAddress?.ipAddress == "127.0.0.1")

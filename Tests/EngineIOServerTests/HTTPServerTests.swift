@@ -1,5 +1,6 @@
 import EngineIOCore
 import NIOCore
+import HTTPTypes
 import NIOHTTP1
 import Testing
 
@@ -9,11 +10,15 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct HTTPServerTests {  // live loopback connections: a hang fails, never stalls
     private static let application: HTTPRequestHandler = { request in
         switch (request.method, request.path) {
-        case (.GET, "/hello"):
+        case (.get, "/head"):
+            // the head as swift-http-types has it: Host is the authority, not a header field
+            let head = request.head
+            return .text("\(head.method) \(head.scheme ?? "-") \(head.authority ?? "-") \(head.path ?? "-") \(request.headerFields[HTTPField.Name("Host")!] ?? "no host field") \(request.headerFields[HTTPField.Name("X-Test")!] ?? "-")")
+        case (.get, "/hello"):
             return .text("hello \(request.target[query: "name"] ?? "nobody")")
-        case (.POST, "/echo"):
-            var response = HTTPResponse(status: .created, headers: ["X-Method": "\(request.method)"], body: request.body)
-            response.headers.add(name: "Content-Type", value: "application/octet-stream")
+        case (.post, "/echo"):
+            var response = HTTPServerResponse(status: .created, headerFields: [HTTPField.Name("X-Method")!: "\(request.method)"], body: request.body)
+            response.headerFields[.contentType] = "application/octet-stream"
             return response
         default:
             return .notFound
@@ -33,6 +38,11 @@ import Testing
             #expect(echo.status == 201)
             #expect(echo.text == "payload ✓")
             #expect(echo.header("X-Method") == "POST")
+
+            let head = try await connection.request("GET", "/head?q=1", headers: [("X-Test", "yes")])
+            #expect(head.text.hasPrefix("GET http "))
+            #expect(head.text.hasSuffix(" /head?q=1 no host field yes"))
+            #expect(head.text.contains(" 127.0.0.1"))
 
             let missing = try await connection.request("GET", "/nothing")
             #expect(missing.status == 404)
