@@ -53,9 +53,10 @@ public final class ClientAck: Sendable {
         self.socket.manager.onLoop { core in core.sendAck(namespace, id: id, arguments: arguments) }
     }
 
-    /// Sends the acknowledgement with one `Encodable` value (encoded with the options' `jsonEncoder`).
-    public func send(encoding value: some Encodable) throws {
-        self.send([try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)])
+    /// Sends the acknowledgement with `Encodable` values, one argument each (encoded with the options'
+    /// `jsonEncoder`).
+    public func send<each T: Encodable>(encoding values: repeat each T) throws {
+        self.send(try JSONValue.encodingEach(repeat each values, using: self.socket.manager.options.jsonEncoder))
     }
 }
 
@@ -209,9 +210,10 @@ public final class Socket: Sendable {
         SocketEmitter(socket: self).emit(event, arguments: arguments)
     }
 
-    /// Emits an event with one `Encodable` argument (encoded with the options' `jsonEncoder`).
-    public func emit(_ event: String, encoding value: some Encodable) throws {
-        try SocketEmitter(socket: self).emit(event, encoding: value)
+    /// Emits an event with `Encodable` arguments, one each (encoded with the options' `jsonEncoder`):
+    /// `emit("move", encoding: x, y)`.
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws {
+        try SocketEmitter(socket: self).emit(event, encoding: repeat each values)
     }
 
     /// Emits an event and calls `ack` with the server's answer (or an error: timeout, disconnection).
@@ -233,10 +235,14 @@ public final class Socket: Sendable {
         try await SocketEmitter(socket: self).emitWithAck(event, arguments: arguments)
     }
 
-    /// Emits an event with one `Encodable` argument and decodes the acknowledgement's first argument as `T`
+    /// Emits an event with `Encodable` arguments and decodes the acknowledgement's first argument as `T`
     /// (with the options' `jsonEncoder` and `jsonDecoder`); see ``SocketEmitter/emitWithAck(_:encoding:as:)``.
-    public func emitWithAck<T: Decodable & Sendable>(_ event: String, encoding value: some Encodable, as type: T.Type = T.self) async throws -> T {
-        try await SocketEmitter(socket: self).emitWithAck(event, encoding: value, as: type)
+    public func emitWithAck<each V: Encodable, T: Decodable & Sendable>(
+        _ event: String,
+        encoding values: repeat each V,
+        as type: T.Type = T.self
+    ) async throws -> T {
+        try await SocketEmitter(socket: self).emitWithAck(event, encoding: repeat each values, as: type)
     }
 
     /// Emits an event and decodes the acknowledgement's first argument as `T`.
@@ -301,6 +307,43 @@ public final class Socket: Sendable {
         self.on(event, asResult: type) { [unowned self] result, ack in
             switch result {
             case .success(let value): handler(value, ack)
+            case .failure(let error): self.rejectUndecodable(error, ack: ack)
+            }
+        }
+    }
+
+    /// Calls `handler` with the first two arguments of every `event` decoded as `A` and `B`, and the
+    /// acknowledgement the server asked for; undecodable events as for ``on(_:as:_:)-(_,_,(T)->Void)``.
+    @discardableResult
+    public func on<A: Decodable & Sendable, B: Decodable & Sendable>(
+        _ event: String,
+        as first: A.Type,
+        _ second: B.Type,
+        _ handler: @escaping @Sendable (A, B, ClientAck?) -> Void
+    ) -> ListenerToken {
+        let decoder = self.manager.options.jsonDecoder
+        return self.on(event) { [unowned self] arguments, ack in
+            switch EventDecodingError.decodeArguments(A.self, B.self, from: arguments, event: event, using: decoder) {
+            case .success(let (a, b)): handler(a, b, ack)
+            case .failure(let error): self.rejectUndecodable(error, ack: ack)
+            }
+        }
+    }
+
+    /// Calls `handler` with the first three arguments of every `event` decoded as `A`, `B` and `C`, and the
+    /// acknowledgement the server asked for; undecodable events as for ``on(_:as:_:)-(_,_,(T)->Void)``.
+    @discardableResult
+    public func on<A: Decodable & Sendable, B: Decodable & Sendable, C: Decodable & Sendable>(
+        _ event: String,
+        as first: A.Type,
+        _ second: B.Type,
+        _ third: C.Type,
+        _ handler: @escaping @Sendable (A, B, C, ClientAck?) -> Void
+    ) -> ListenerToken {
+        let decoder = self.manager.options.jsonDecoder
+        return self.on(event) { [unowned self] arguments, ack in
+            switch EventDecodingError.decodeArguments(A.self, B.self, C.self, from: arguments, event: event, using: decoder) {
+            case .success(let (a, b, c)): handler(a, b, c, ack)
             case .failure(let error): self.rejectUndecodable(error, ack: ack)
             }
         }
@@ -509,20 +552,24 @@ public struct SocketEmitter: Sendable {
         }
     }
 
-    /// Emits an event with one `Encodable` argument.
-    public func emit(_ event: String, encoding value: some Encodable) throws {
-        self.emit(event, arguments: [try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)])
+    /// Emits an event with `Encodable` arguments, one each.
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws {
+        self.emit(event, arguments: try JSONValue.encodingEach(repeat each values, using: self.socket.manager.options.jsonEncoder))
     }
 
-    /// Emits an event with one `Encodable` argument and decodes the first argument of its acknowledgement
-    /// as `T` (with the options' `jsonEncoder` and `jsonDecoder`).
+    /// Emits an event with `Encodable` arguments, one each, and decodes the first argument of its
+    /// acknowledgement as `T` (with the options' `jsonEncoder` and `jsonDecoder`).
     ///
     /// Throws as ``emitWithAck(_:arguments:)`` does; when the answer does not decode,
     /// ``SocketClientError/payloadRejected(_:)`` if it is the decode-error reply of a server that could not
     /// decode the payload (``SocketClientError/data`` holds the reply), else the `EventDecodingError`.
-    public func emitWithAck<T: Decodable & Sendable>(_ event: String, encoding value: some Encodable, as type: T.Type = T.self) async throws -> T {
-        let argument = try JSONValue(encoding: value, using: self.socket.manager.options.jsonEncoder)
-        return try await self.emitWithAck(event, arguments: [argument], as: type)
+    public func emitWithAck<each V: Encodable, T: Decodable & Sendable>(
+        _ event: String,
+        encoding values: repeat each V,
+        as type: T.Type = T.self
+    ) async throws -> T {
+        let arguments = try JSONValue.encodingEach(repeat each values, using: self.socket.manager.options.jsonEncoder)
+        return try await self.emitWithAck(event, arguments: arguments, as: type)
     }
 
     /// Emits an event and decodes the first argument of its acknowledgement as `T`; throws as

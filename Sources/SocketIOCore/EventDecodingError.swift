@@ -21,7 +21,7 @@ public struct EventDecodingError: Error, Sendable, CustomStringConvertible {
     /// The name of the type the payload did not decode as.
     public let expectedType: String
     /// What did not decode, readable: the path of the value in the payload and the problem.
-    public let message: String
+    public private(set) var message: String
     /// The decoder's own error (usually a `DecodingError`).
     public let underlyingError: any Error
 
@@ -56,6 +56,36 @@ public struct EventDecodingError: Error, Sendable, CustomStringConvertible {
             return .success(try (arguments.first ?? .null).decode(T.self, using: decoder))
         } catch {
             return .failure(EventDecodingError(event: event, expectedType: T.self, underlyingError: error))
+        }
+    }
+
+    /// Decodes `arguments`' elements in order (`null` for a missing one) as `types`, for `event`: the
+    /// first that does not decode is the error, its message prefixed with its position from the second
+    /// on (`"argument 2: amount: expected Int, found a string"`).
+    public static func decodeArguments<each T: Decodable>(
+        _ types: repeat (each T).Type,
+        from arguments: [JSONValue],
+        event: String,
+        using decoder: JSONDecoder
+    ) -> Result<(repeat each T), EventDecodingError> {
+        var index = 0
+        func next<U: Decodable>(_ type: U.Type) throws -> U {
+            defer { index += 1 }
+            let argument = index < arguments.count ? arguments[index] : .null
+            do {
+                return try argument.decode(U.self, using: decoder)
+            } catch {
+                var failure = EventDecodingError(event: event, expectedType: U.self, underlyingError: error)
+                if index > 0 { failure.message = "argument \(index + 1): " + failure.message }
+                throw failure
+            }
+        }
+        do {
+            return .success((repeat try next((each T).self)))
+        } catch let error as EventDecodingError {
+            return .failure(error)
+        } catch {
+            return .failure(EventDecodingError(event: event, expectedType: Any.self, underlyingError: error))
         }
     }
 

@@ -21,6 +21,15 @@ extension JSONValue {
         }
     }
 
+    /// Encodes each of `values` with `encoder`, in order: the arguments of an event or acknowledgement.
+    public static func encodingEach<each T: Encodable>(_ values: repeat each T, using encoder: JSONEncoder = JSONEncoder()) throws -> [JSONValue] {
+        var arguments: [JSONValue] = []
+        for value in repeat each values {
+            arguments.append(try JSONValue(encoding: value, using: encoder))
+        }
+        return arguments
+    }
+
     /// Decodes a `Decodable` type from this value with `decoder`.
     ///
     /// Binary values are presented to the decoder as base64 strings, so a `Data` property decodes from a received

@@ -65,9 +65,9 @@ public struct BroadcastOperator: Sendable {
         }
     }
 
-    /// Emits `event` with one `Encodable` value.
-    public func emit(_ event: String, encoding value: some Encodable) throws {
-        self.emit(event, arguments: [try JSONValue(encoding: value, using: self.namespace.server.configuration.jsonEncoder)])
+    /// Emits `event` with `Encodable` values, one argument each (`emit("move", encoding: x, y)`).
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws {
+        self.emit(event, arguments: try JSONValue.encodingEach(repeat each values, using: self.namespace.server.configuration.jsonEncoder))
     }
 
     /// Emits `event` to the selected sockets and collects every acknowledgement; throws

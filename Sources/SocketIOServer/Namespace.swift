@@ -162,8 +162,8 @@ public final class Namespace: Sendable {
     public func emit(_ event: String, _ arguments: JSONValue...) { self.all.emit(event, arguments: arguments) }
     /// Emits `event` to every socket of the namespace.
     public func emit(_ event: String, arguments: [JSONValue]) { self.all.emit(event, arguments: arguments) }
-    /// Emits `event` with one `Encodable` value to every socket of the namespace.
-    public func emit(_ event: String, encoding value: some Encodable) throws { try self.all.emit(event, encoding: value) }
+    /// Emits `event` with `Encodable` values, one argument each (`emit("move", encoding: x, y)`) to every socket of the namespace.
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws { try self.all.emit(event, encoding: repeat each values) }
     /// Every socket of the namespace, on every node.
     public func fetchSockets() async throws -> [RemoteSocket] { try await self.all.fetchSockets() }
     /// Makes every socket join `room`.

@@ -205,6 +205,41 @@ public final class Socket: Sendable {
         }
     }
 
+    /// Handles the event `event`, decoding its first two arguments as `A` and `B` (`socket.emit("move", x, y)`
+    /// from a client); a payload that does not decode is answered as ``on(_:as:_:)`` answers it.
+    public func on<A: Decodable & Sendable, B: Decodable & Sendable>(
+        _ event: String,
+        as first: A.Type,
+        _ second: B.Type,
+        _ handler: @escaping @Sendable (A, B, SocketAck?) async throws -> Void
+    ) {
+        let decoder = self.namespace.server.configuration.jsonDecoder
+        self.on(event) { [unowned self] (arguments: [JSONValue], ack: SocketAck?) async throws in
+            switch EventDecodingError.decodeArguments(A.self, B.self, from: arguments, event: event, using: decoder) {
+            case .success(let (a, b)): try await handler(a, b, ack)
+            case .failure(let error): self.rejectUndecodable(error, ack: ack)
+            }
+        }
+    }
+
+    /// Handles the event `event`, decoding its first three arguments as `A`, `B` and `C`; a payload that
+    /// does not decode is answered as ``on(_:as:_:)`` answers it.
+    public func on<A: Decodable & Sendable, B: Decodable & Sendable, C: Decodable & Sendable>(
+        _ event: String,
+        as first: A.Type,
+        _ second: B.Type,
+        _ third: C.Type,
+        _ handler: @escaping @Sendable (A, B, C, SocketAck?) async throws -> Void
+    ) {
+        let decoder = self.namespace.server.configuration.jsonDecoder
+        self.on(event) { [unowned self] (arguments: [JSONValue], ack: SocketAck?) async throws in
+            switch EventDecodingError.decodeArguments(A.self, B.self, C.self, from: arguments, event: event, using: decoder) {
+            case .success(let (a, b, c)): try await handler(a, b, c, ack)
+            case .failure(let error): self.rejectUndecodable(error, ack: ack)
+            }
+        }
+    }
+
     /// A typed handler's payload did not decode: the client's mistake, answered with the decode-error reply.
     func rejectUndecodable(_ error: EventDecodingError, ack: SocketAck?) {
         self.logger.debug(
@@ -319,9 +354,9 @@ public final class Socket: Sendable {
         SocketEmitter(socket: self).emit(event, arguments: arguments)
     }
 
-    /// Emits `event` with one `Encodable` value.
-    public func emit(_ event: String, encoding value: some Encodable) throws {
-        try SocketEmitter(socket: self).emit(event, encoding: value)
+    /// Emits `event` with `Encodable` values, one argument each (`emit("move", encoding: x, y)`).
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws {
+        try SocketEmitter(socket: self).emit(event, encoding: repeat each values)
     }
 
     /// Emits `event` and calls `ack` with the client's answer (or an error if the socket disconnects).

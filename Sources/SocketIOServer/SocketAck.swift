@@ -31,9 +31,9 @@ public final class SocketAck: @unchecked Sendable {
         }
     }
 
-    /// Sends the acknowledgement with one `Encodable` value.
-    public func send(encoding value: some Encodable) throws {
-        self.send([try JSONValue(encoding: value, using: self.socket.namespace.server.configuration.jsonEncoder)])
+    /// Sends the acknowledgement with `Encodable` values, one argument each.
+    public func send<each T: Encodable>(encoding values: repeat each T) throws {
+        self.send(try JSONValue.encodingEach(repeat each values, using: self.socket.namespace.server.configuration.jsonEncoder))
     }
 
     private func sendOnce(_ arguments: [JSONValue]) {

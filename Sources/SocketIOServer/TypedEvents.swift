@@ -36,9 +36,9 @@ extension SocketEmitter {
         try self.emit(E.name, encoding: event)
     }
 
-    /// Emits `event` with one `Encodable` value (encoded with the server's `configuration.jsonEncoder`).
-    public func emit(_ event: String, encoding value: some Encodable) throws {
-        self.emit(event, arguments: [try JSONValue(encoding: value, using: self.socket.namespace.server.configuration.jsonEncoder)])
+    /// Emits `event` with `Encodable` values, one argument each (`emit("move", encoding: x, y)`) (encoded with the server's `configuration.jsonEncoder`).
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws {
+        self.emit(event, arguments: try JSONValue.encodingEach(repeat each values, using: self.socket.namespace.server.configuration.jsonEncoder))
     }
 
     /// Emits the typed event `event` and waits for its acknowledgement, decoded as `E.Acknowledgement`.
@@ -85,6 +85,6 @@ extension Namespace {
 extension SocketIO {
     /// Emits the typed event `event` to every socket of the main namespace.
     public func emit<E: TypedEvent>(_ event: E) throws { try self.sockets.emit(event) }
-    /// Emits `event` with one `Encodable` value to every socket of the main namespace.
-    public func emit(_ event: String, encoding value: some Encodable) throws { try self.sockets.emit(event, encoding: value) }
+    /// Emits `event` with `Encodable` values, one argument each (`emit("move", encoding: x, y)`) to every socket of the main namespace.
+    public func emit<each T: Encodable>(_ event: String, encoding values: repeat each T) throws { try self.sockets.emit(event, encoding: repeat each values) }
 }

@@ -97,6 +97,11 @@ enum SocketIOFixture {
                 ack?(["ok": false, "error": "\(error)"])
             }
         }
+        // Several Codable arguments (`on(_:as:_:_:)`): ("typed-pair", TypedEcho, Int) is acknowledged with two
+        // arguments, the Int and the TypedEcho with its n replaced by that Int (`send(encoding:)` with two).
+        socket.on("typed-pair", as: TypedEcho.self, Int.self) { echo, n, ack in
+            try ack?.send(encoding: n, TypedEcho(text: echo.text, n: n))
+        }
         // The same, answered by the handler itself (`asResult:`): the error's message under "rejected".
         socket.on("typed-echo-result", asResult: TypedEcho.self) { result, ack in
             switch result {

@@ -79,3 +79,23 @@ def test_server_typed_emit_with_ack_rejects_an_answer_that_does_not_decode(sio_c
     answer = client.call("typed-ask", timeout=5)
     assert answer["ok"] is False
     assert "event typed-echo: payload is not a TypedEcho: missing key n" in answer["error"], answer
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_several_codable_arguments_both_ways(sio_clients, transport):
+    """`socket.on("typed-pair", as: TypedEcho.self, Int.self)` decodes two arguments; the acknowledgement
+    `ack.send(encoding: n, TypedEcho(...))` carries two."""
+    client = sio_clients(transport=transport)
+    assert client.call("typed-pair", ({"text": "lot", "n": 1}, 9), timeout=5) == (9, {"text": "lot", "n": 9})
+
+
+@pytest.mark.parametrize("args, message", [
+    (({"text": "lot", "n": 1}, "nine"), "argument 2: payload: expected Int, found a string"),
+    (({"text": "lot", "n": 1},), "argument 2: payload: expected Int, found null or nothing"),
+    (({"text": "lot"}, 9), "missing key n"),
+])
+def test_several_arguments_a_bad_one_gets_the_decode_error_reply(sio_clients, args, message):
+    client = sio_clients()
+    answer = client.call("typed-pair", args, timeout=5)
+    assert answer == {"error": "invalid payload", "event": "typed-pair", "message": message}, answer
+    assert client.call("typed-pair", ({"text": "ok", "n": 0}, 1), timeout=5) == (1, {"text": "ok", "n": 1})

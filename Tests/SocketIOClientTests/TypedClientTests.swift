@@ -124,6 +124,36 @@ struct TypedClientTests {
         }
     }
 
+    @Test("several Codable arguments: emit(_:encoding:) and send(encoding:) with two, on(_:as:_:_:) decoding two", arguments: Peer.allCases)
+    func severalArguments(peer: Peer) async throws {
+        try await peer.with { url in
+            let manager = try Manager(url: url, options: options(.websocket) { $0.autoConnect = false })
+            let socket = manager.socket()
+            let received = Collector<String>()
+            let errors = Collector<String>()
+            socket.on("pair", as: TypedEcho.self, Int.self) { echo, n, ack in
+                received.append("\(echo.text) \(echo.n) \(n)")
+                try? ack?.send(encoding: n, echo)
+            }
+            socket.onDecodingError { errors.append($0.message) }
+            try await within(10) { try await socket.connect() }
+            // two Encodable arguments go out as two arguments: the server's echo answers them as sent
+            let echoed = try await socket.timeout(.seconds(5)).emitWithAck("echo", arguments: try JSONValue.encodingEach(TypedEcho(text: "a", n: 1), 2))
+            #expect(echoed == [["text": "a", "n": 1], 2])
+            let first: TypedEcho = try await socket.timeout(.seconds(5)).emitWithAck("echo", encoding: TypedEcho(text: "b", n: 3), "second")
+            #expect(first == TypedEcho(text: "b", n: 3))
+            // the server emits ("pair", echo, n) with an ack: our listener decodes both and answers with two
+            let good = try await socket.timeout(.seconds(5)).emitWithAck("server-ack", "pair", ["text": "c", "n": 4], 5)
+            #expect(good.first?["args"] == [5, ["text": "c", "n": 4]])
+            // the second argument does not decode: the decode-error reply names it
+            let bad = try await socket.timeout(.seconds(5)).emitWithAck("server-ack", "pair", ["text": "c", "n": 4], "five")
+            #expect(bad.first?["args"] == [["error": "invalid payload", "event": "pair", "message": "argument 2: payload: expected Int, found a string"]])
+            #expect(received.values == ["c 4 5"])
+            #expect(errors.values == ["argument 2: payload: expected Int, found a string"])
+            manager.close()
+        }
+    }
+
     @Test("on(_:as:) answers an undecodable event with the decode-error reply and reports it", arguments: Peer.allCases)
     func typedListener(peer: Peer) async throws {
         try await peer.with { url in
