@@ -43,7 +43,7 @@ public struct ChatApp: Sendable {
 
     /// The server options the chat expects: connection state recovery within `recoveryWindow` (nil turns
     /// it off), so that a page back from a blip gets what it missed.
-    public static func serverConfiguration(recoveryWindow: TimeAmount? = .seconds(120)) -> SocketIOServerConfiguration {
+    public static func serverConfiguration(recoveryWindow: Duration? = .seconds(120)) -> SocketIOServerConfiguration {
         var configuration = SocketIOServerConfiguration()
         configuration.connectionStateRecovery = recoveryWindow.map { ConnectionStateRecovery(maxDisconnectionDuration: $0) }
         return configuration
