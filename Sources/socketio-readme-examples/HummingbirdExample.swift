@@ -27,3 +27,10 @@ func runOnHummingbird() async throws {
     try await app.runService()  // SIGTERM: clients are told, sessions drain, then the app stops
 }
 // END hummingbird
+
+/// Hummingbird and SocketIOServer both re-export swift-http-types: in a file importing both, `HTTPRequest`
+/// and `HTTPResponse` name one type each (before issue 16, ours clashed with them). Compiled, not run.
+func applicationHead(_ request: HTTPServerRequest) -> HTTPResponse.Status {
+    let head: HTTPRequest = request.head
+    return head.method == .get ? .ok : .methodNotAllowed
+}
