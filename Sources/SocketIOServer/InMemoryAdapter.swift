@@ -195,15 +195,17 @@ public final class InMemoryAdapter: LocalAdapter {
 
     public func broadcast(_ packet: SocketPacket, options: BroadcastOptions) {
         let sockets = self.targets(options)
-        self.notifyOutgoing(packet, to: sockets)
         // With recovery on, an event without ack is kept with its offset even when no socket of this node
         // is reached now (its recipients may be disconnected for a moment). Volatile packets are not kept.
         if let log = self.recoveryLog, packet.isEvent, packet.ackId == nil, !options.volatile {
-            let encoded = log.record(packet, options: options)
+            let (encoded, offset) = log.record(packet, options: options)
+            // outgoing listeners see the offset as the last argument, as Node's do (the Admin UI's event_sent)
+            self.notifyOutgoing(packet, to: sockets, offset: offset)
             guard !sockets.isEmpty else { return }
             LocalDelivery.deliver(encoded, to: sockets, volatile: false)
             return
         }
+        self.notifyOutgoing(packet, to: sockets)
         guard !sockets.isEmpty else { return }
         LocalDelivery.deliver(EncodedMessages(packet, compress: options.compress), to: sockets, volatile: options.volatile)
     }
@@ -227,9 +229,10 @@ public final class InMemoryAdapter: LocalAdapter {
 
     /// Tells the `onAnyOutgoing` listeners of the recipients about an event (as Node.js's adapter does);
     /// nothing to do unless some socket of the namespace listens.
-    private func notifyOutgoing(_ packet: SocketPacket, to sockets: [Socket]) {
+    private func notifyOutgoing(_ packet: SocketPacket, to sockets: [Socket], offset: String? = nil) {
         guard self.namespace.hasOutgoingListeners, let event = packet.eventName else { return }
-        let arguments = Array(packet.arguments)
+        var arguments = Array(packet.arguments)
+        if let offset { arguments.append(.string(offset)) }
         for socket in sockets where socket.hasOutgoingListeners { socket.notifyOutgoing(event, arguments) }
     }
 

@@ -60,14 +60,15 @@ final class RecoveryLog: Sendable {
     }
 
     /// Gives `packet` the next offset (as its last argument), encodes it and keeps it; returns the encoded
-    /// packet for delivery.
-    func record(_ packet: SocketPacket, options: BroadcastOptions, now: NIODeadline = .now()) -> EncodedMessages {
+    /// packet for delivery, and the offset.
+    func record(_ packet: SocketPacket, options: BroadcastOptions, now: NIODeadline = .now()) -> (encoded: EncodedMessages, offset: String) {
         self.state.withLockedValue { state in
             let counter = state.nextCounter
             state.nextCounter += 1
+            let offset = self.offset(counter)
             var packet = packet
             if case .array(var array) = packet.data {
-                array.append(.string(self.offset(counter)))
+                array.append(.string(offset))
                 packet.data = .array(array)
             }
             let encoded = EncodedMessages(packet, compress: options.compress)
@@ -75,7 +76,7 @@ final class RecoveryLog: Sendable {
             state.entries.append(Entry(counter: counter, rooms: options.rooms, except: options.except, encoded: encoded, bytes: bytes, time: now))
             state.bytes += bytes
             self.evict(&state, now: now)
-            return encoded
+            return (encoded, offset)
         }
     }
 

@@ -24,8 +24,8 @@ import Testing
 
     @Test func eachEventGetsTheNextOffsetAsItsLastArgument() {
         let log = self.log()
-        let first = log.record(.event("chat", ["hi"]), options: BroadcastOptions(), now: Self.start)
-        let second = log.record(.event("chat", ["there", 2], namespace: "/room"), options: BroadcastOptions(), now: Self.start)
+        let first = log.record(.event("chat", ["hi"]), options: BroadcastOptions(), now: Self.start).encoded
+        let second = log.record(.event("chat", ["there", 2], namespace: "/room"), options: BroadcastOptions(), now: Self.start).encoded
         #expect(self.text(first) == #"42["chat","hi","t-1"]"#)
         #expect(self.text(second) == #"42/room,["chat","there",2,"t-2"]"#)
         #expect(log.counter(of: "t-2") == 2)
@@ -53,7 +53,7 @@ import Testing
 
     @Test func aSessionIsRecoveredOnceAndOnlyWithinTheWindow() {
         let log = self.log(window: .seconds(10))
-        _ = log.record(.event("seen"), options: BroadcastOptions(), now: Self.start)
+        _ = log.record(.event("seen"), options: BroadcastOptions(), now: Self.start).encoded
         log.persist(self.session("a", rooms: []), now: Self.start)
         log.persist(self.session("b", rooms: []), now: Self.start)
         #expect(log.restore(pid: "pid-a", offset: "t-1", now: Self.start + .seconds(5)) != nil)
@@ -64,7 +64,7 @@ import Testing
 
     @Test func anOffsetThatIsUnknownOrFromTheFutureRecoversNothing() {
         let log = self.log()
-        _ = log.record(.event("seen"), options: BroadcastOptions(), now: Self.start)
+        _ = log.record(.event("seen"), options: BroadcastOptions(), now: Self.start).encoded
         for offset in ["t-9", "other-1", "", "t-"] {
             log.persist(self.session("a", rooms: []), now: Self.start)
             #expect(log.restore(pid: "pid-a", offset: offset, now: Self.start) == nil, "offset \(offset)")
@@ -73,7 +73,7 @@ import Testing
 
     @Test func nothingMissedIsARecoveryWithNoPackets() throws {
         let log = self.log()
-        _ = log.record(.event("seen"), options: BroadcastOptions(), now: Self.start)
+        _ = log.record(.event("seen"), options: BroadcastOptions(), now: Self.start).encoded
         log.persist(self.session("a", rooms: []), now: Self.start)
         let restored = try #require(log.restore(pid: "pid-a", offset: "t-1", now: Self.start))
         #expect(restored.missedPackets.isEmpty)
@@ -81,7 +81,7 @@ import Testing
 
     @Test func theOldestPacketsGoPastTheByteBoundAndTheirReadersAreNotRecovered() throws {
         // each packet is 16 bytes on the wire (`42["p","t-N"]` plus the digit)
-        let one = self.text(self.log().record(.event("p"), options: BroadcastOptions(), now: Self.start)).utf8.count
+        let one = self.text(self.log().record(.event("p"), options: BroadcastOptions(), now: Self.start).encoded).utf8.count
         let log = self.log(maxBytes: one * 3)
         for _ in 0..<5 { _ = log.record(.event("p"), options: BroadcastOptions(), now: Self.start) }
         #expect(log.usage.packets == 3 && log.usage.bytes == one * 3, "t-3, t-4, t-5 are kept")
@@ -94,7 +94,7 @@ import Testing
 
     @Test func packetsAndSessionsExpireWithTheWindow() {
         let log = self.log(window: .seconds(10))
-        _ = log.record(.event("old"), options: BroadcastOptions(), now: Self.start)
+        _ = log.record(.event("old"), options: BroadcastOptions(), now: Self.start).encoded
         log.persist(self.session("a", rooms: []), now: Self.start)
         _ = log.record(.event("new"), options: BroadcastOptions(), now: Self.start + .seconds(8))
         log.prune(now: Self.start + .seconds(12))
