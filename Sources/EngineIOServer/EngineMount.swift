@@ -10,7 +10,7 @@ import NIOWebSocket
 //
 // Two seams, for the two ways a framework lets us in:
 // - a framework that lets us add a channel handler to each connection's HTTP/1.1 pipeline gets
-//   ``EngineMount/addHandler(to:engine:localPaths:localHandler:logger:)``: requests under the path are
+//   ``EngineMount/addHandler(to:engine:localPaths:localHandler:handoff:logger:)``: requests under the path are
 //   answered there, everything else goes on to the framework's handlers untouched;
 // - a framework that only hands us complete requests (a middleware) calls
 //   ``EngineServer/respond(to:on:)``; a WebSocket answer is then completed with the framework's own upgrade
@@ -31,11 +31,16 @@ public enum EngineMount {
     /// WebSocket handlers take their place, and the framework's handlers stay behind a barrier that lets
     /// only the end of the connection through. When the server quiesces (graceful shutdown), the sessions
     /// of the connection get a proper close (reason `server shutting down`).
+    ///
+    /// With a `handoff`, the framework's request-serving part is added only before the connection's first
+    /// request for the framework, and a connection that becomes a WebSocket before one drops the
+    /// framework's handlers altogether (see ``EngineMountHandoff``).
     public static func addHandler(
         to pipeline: ChannelPipeline.SynchronousOperations,
         engine: EngineServer,
         localPaths: Set<String> = [],
         localHandler: HTTPRequestHandler? = nil,
+        handoff: EngineMountHandoff? = nil,
         logger: Logger
     ) throws {
         let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
@@ -47,7 +52,8 @@ public enum EngineMount {
             isSecure: pipeline.isSecure,
             maxRequestBodySize: engine.configuration.maxHttpBufferSize,
             logger: logger,
-            mountedLocalPaths: localPaths
+            mountedLocalPaths: localPaths,
+            handoff: handoff
         )
         try pipeline.addHandler(handler, position: .after(decoder))
     }

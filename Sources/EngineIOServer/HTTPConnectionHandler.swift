@@ -44,6 +44,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let logger: Logger
     /// Mounted in another server's pipeline: the paths besides the engine's that this handler serves.
     private let mountedLocalPaths: Set<String>?
+    /// Mounted with a handoff that has not happened yet: no request went to the framework so far.
+    private var handoff: EngineMountHandoff?
     private var state: State = .idle
     private var keepAlive = true
     /// The pending polling GET of this connection, to tell its session when the connection drops.
@@ -58,9 +60,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         isSecure: Bool,
         maxRequestBodySize: Int,
         logger: Logger,
-        mountedLocalPaths: Set<String>? = nil
+        mountedLocalPaths: Set<String>? = nil,
+        handoff: EngineMountHandoff? = nil
     ) {
         self.mountedLocalPaths = mountedLocalPaths
+        self.handoff = handoff
         self.engine = engine
         self.application = application
         self.httpHandlers = httpHandlers
@@ -106,7 +110,19 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.handOffWithoutRequest()
+    }
+
+    /// The connection is done with HTTP (or closed) before any request went to the framework.
+    private func handOffWithoutRequest() {
+        guard let handoff = self.handoff else { return }
+        self.handoff = nil
+        handoff.withoutRequest()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.handOffWithoutRequest()
         if let session = self.activePost {
             self.activePost = nil
             session.eventLoop.execute { session.postAborted() }
@@ -148,6 +164,12 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// of our requests is in progress then, the connection closes after its answer (the framework, which saw
     /// no request, would close it at once).
     private func mountedEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if self.handoff != nil, let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
+            // The client is gone (the framework allows half-closed connections) and no handler of the
+            // framework's serves this connection yet: close it, as our own listener does.
+            context.close(promise: nil)
+            return
+        }
         guard event is ChannelShouldQuiesceEvent, let engine = self.engine else {
             switch self.state {
             case .idle, .forwarding, .upgraded: context.fireUserInboundEventTriggered(event)
@@ -173,7 +195,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if self.isMounted {
+        if self.isMounted, self.handoff == nil || !self.isIdle {
             switch self.state {
             case .idle, .forwarding, .upgraded:
                 context.fireErrorCaught(error)
@@ -198,6 +220,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         context.close(promise: nil)
     }
 
+    private var isIdle: Bool {
+        if case .idle = self.state { return true }
+        return false
+    }
+
     private func bodyLimit(_ route: Route) -> Int {
         switch route {
         case .engine: return self.engine?.configuration.maxHttpBufferSize ?? 0
@@ -218,6 +245,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let engine = self.engine, engine.configuration.matches(path: target.path) else {
             if let local = self.mountedLocalPaths, !local.contains(target.path) {
                 self.state = .forwarding
+                self.handOffFirstRequest(context: context)
                 return
             }
             self.keepAlive = head.isKeepAlive
@@ -240,6 +268,18 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if case .post(let sid) = request {
                 self.beginPost(sid: sid, head: head, engine: engine, context: context)
             }
+        }
+    }
+
+    /// The framework's first request on this connection: the framework sets up what serves it.
+    private func handOffFirstRequest(context: ChannelHandlerContext) {
+        guard let handoff = self.handoff else { return }
+        self.handoff = nil
+        do {
+            try handoff.beforeFirstRequest(context.pipeline.syncOperations)
+        } catch {
+            self.logger.debug("mounted connection closed: the framework could not serve it", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
         }
     }
 
@@ -342,12 +382,16 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func performUpgrade(_ connection: EngineWebSocketConnection, engine: EngineServer, context: ChannelHandlerContext) {
         self.state = .upgraded
         let loopBoundConnection = NIOLoopBound(connection, eventLoop: context.eventLoop)
-        let barrier = self.isMounted
+        // Mounted: the framework's handlers go too when they never served a request; otherwise they stay
+        // (the framework's task may still be using them) behind a barrier.
+        let frameworkHandlers = self.handoff?.handlers
+        let barrier = self.isMounted && frameworkHandlers == nil
+        self.handOffWithoutRequest()
         WebSocketUpgrade.upgrade(
             context: context,
             accepted: connection.accepted,
             configuration: engine.configuration.webSocket,
-            removing: self.httpHandlers + [self]
+            removing: self.httpHandlers + [self] + (frameworkHandlers ?? [])
         ) { pipeline in
             try loopBoundConnection.value.addEngineHandlers(to: pipeline, barrier: barrier)
         }.assumeIsolated().whenComplete { result in

@@ -2,6 +2,8 @@ import EngineIOServer
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import SocketIOServer
 
 extension HTTPServerBuilder {
@@ -33,45 +35,86 @@ extension HTTPServerBuilder {
 
 /// Hummingbird's HTTP/1.1 child channel with Socket.IO mounted in its pipeline, right after the HTTP
 /// decoder (see `HTTPServerBuilder.http1(socketIO:configuration:logger:)`).
+///
+/// The pipeline is `HTTP1Channel`'s, but its `NIOAsyncChannel`, and so Hummingbird's task serving the
+/// connection, starts only with the connection's first request for the application: a connection that
+/// carries only Socket.IO (long-polling requests, a WebSocket) costs what it costs on Socket.IO's own
+/// listener, and one that becomes a WebSocket first also drops Hummingbird's handlers.
 public struct SocketIOHTTP1Channel: ServerChildChannel {
-    /// The value of the underlying HTTP/1.1 channel.
-    public typealias Value = HTTP1Channel.Value
+    /// A connection: its channel, and Hummingbird's async channel once a request for the application came.
+    public struct Value: ServerChildChannelValue {
+        /// The connection.
+        public let channel: any Channel
+        /// Completes with the async channel serving the application's requests when the first of them
+        /// arrives, or with nil when the connection ends, or becomes a Socket.IO WebSocket, before one.
+        let application: EventLoopFuture<HTTP1Channel.Value?>
+    }
 
     let io: SocketIO
     let base: HTTP1Channel
     let logger: Logger
 
-    /// Mounts `io` on the connections of `base`.
+    /// Mounts `io` on the connections of `base` (its configuration and responder serve the application).
     public init(io: SocketIO, base: HTTP1Channel, logger: Logger = Logger(label: "socket.io")) {
         self.io = io
         self.base = base
         self.logger = logger
     }
 
-    /// Sets up Hummingbird's HTTP/1.1 pipeline, then adds the Socket.IO handler after its HTTP decoder.
+    /// Sets up Hummingbird's HTTP/1.1 pipeline with the Socket.IO handler after its HTTP decoder.
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let io = self.io
-        let mountLogger = self.logger
-        do {
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
             // reads as on our own listener: a small first buffer per connection, grown for large messages
             try channel.syncOptions?.setOption(.recvAllocator, value: EngineMount.readBufferAllocator)
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
-        }
-        return self.base.setup(channel: channel, logger: logger).flatMapThrowing { value in
-            try EngineMount.addHandler(
-                to: channel.pipeline.syncOperations,
-                engine: io.engine,
-                localPaths: [io.clientScriptPath],
-                localHandler: io.httpHandler(),
-                logger: mountLogger
+            let configuration = self.base.configuration
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+            limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+            limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+            // as `HTTP1Channel.setup` builds it
+            try pipeline.configureHTTPServerPipeline(
+                withPipeliningAssistance: false,
+                withErrorHandling: false,
+                withOutboundHeaderValidation: false,
+                withEncoderConfiguration: .init(),
+                withDecoderLimitConfiguration: limits
             )
-            return value
+            var handlers: [any RemovableChannelHandler] = [HTTP1ToHTTPServerCodec(secure: false)]
+            handlers += configuration.additionalChannelHandlers()
+            handlers.append(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+            try pipeline.addHandlers(handlers)
+            let application = channel.eventLoop.makePromise(of: HTTP1Channel.Value?.self)
+            let handoff = EngineMountHandoff(
+                handlers: handlers,
+                beforeFirstRequest: { _ in
+                    application.succeed(
+                        try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    )
+                },
+                withoutRequest: { application.succeed(nil) }
+            )
+            do {
+                try EngineMount.addHandler(
+                    to: pipeline,
+                    engine: self.io.engine,
+                    localPaths: [self.io.clientScriptPath],
+                    localHandler: self.io.httpHandler(),
+                    handoff: handoff,
+                    logger: self.logger
+                )
+            } catch {
+                application.succeed(nil)
+                throw error
+            }
+            return Value(channel: channel, application: application.futureResult)
         }
     }
 
-    /// Serves the application's requests, as Hummingbird's HTTP/1.1 channel does.
+    /// Serves the application's requests, as Hummingbird's HTTP/1.1 channel does, from the first of them;
+    /// returns at once when the connection has none before it closes or becomes a Socket.IO WebSocket.
     public func handle(value: Value, logger: Logger) async {
-        await self.base.handle(value: value, logger: logger)
+        guard let asyncChannel = try? await value.application.get() else { return }
+        await self.base.handle(value: asyncChannel, logger: logger)
     }
 }

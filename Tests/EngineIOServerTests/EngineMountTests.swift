@@ -7,7 +7,7 @@ import Testing
 @testable import EngineIOServer
 
 /// Stands for a framework's handlers after the mount: records what reaches them.
-private final class FrameworkRecorder: ChannelInboundHandler {
+private final class FrameworkRecorder: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
 
     var heads: [String] = []
@@ -23,6 +23,7 @@ private final class FrameworkRecorder: ChannelInboundHandler {
         case .body: break
         case .end: self.ends += 1
         }
+        context.fireChannelRead(data)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -34,18 +35,37 @@ private final class FrameworkRecorder: ChannelInboundHandler {
     }
 }
 
-/// A connection as a framework builds it (HTTP codec, then its own handler), with Engine.IO mounted.
+/// What a handoff was told, in order.
+private final class HandoffLog {
+    var calls: [String] = []
+}
+
+/// A connection as a framework builds it (HTTP codec, then its own handler), with Engine.IO mounted;
+/// with `handoff`, the recorder is the framework's handler that is there from the start, and the
+/// framework's request-serving part (`served`) comes with the first request for the framework.
 private struct MountedConnection {
     let channel = EmbeddedChannel()
     let recorder = FrameworkRecorder()
+    let served = FrameworkRecorder()
+    let handoffLog = HandoffLog()
     let engine = EngineServer()
 
-    init() throws {
+    init(handoff withHandoff: Bool = false) throws {
         let sync = self.channel.pipeline.syncOperations
         try sync.addHandler(HTTPResponseEncoder())
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
         try sync.addHandler(self.recorder)
-        try EngineMount.addHandler(to: sync, engine: self.engine, logger: .init(label: "test"))
+        let log = self.handoffLog
+        let served = self.served
+        let handoff = EngineMountHandoff(
+            handlers: [self.recorder],
+            beforeFirstRequest: { pipeline in
+                log.calls.append("beforeFirstRequest")
+                try pipeline.addHandler(served)
+            },
+            withoutRequest: { log.calls.append("withoutRequest") }
+        )
+        try EngineMount.addHandler(to: sync, engine: self.engine, handoff: withHandoff ? handoff : nil, logger: .init(label: "test"))
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     }
 
@@ -136,6 +156,48 @@ struct EngineMountTests {
         connection.channel.embeddedEventLoop.advanceTime(by: .milliseconds(20))
         #expect(connection.engine.clientsCount == 0)
         #expect(connection.recorder.quiesced)
+    }
+
+    @Test func withAHandoffTheFrameworkServesFromItsFirstRequestOn() throws {
+        let connection = try MountedConnection(handoff: true)
+        try connection.send("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try connection.sent().contains("0{\"sid\":"))
+        #expect(connection.handoffLog.calls.isEmpty)
+        try connection.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(connection.handoffLog.calls == ["beforeFirstRequest"])
+        #expect(connection.recorder.heads == ["/first", "/second"])
+        #expect(connection.served.heads == ["/first", "/second"])
+        connection.channel.pipeline.fireChannelInactive()
+        #expect(connection.handoffLog.calls == ["beforeFirstRequest"])
+    }
+
+    @Test func aWebSocketBeforeAnyFrameworkRequestDropsTheFrameworksHandlers() throws {
+        let connection = try MountedConnection(handoff: true)
+        try connection.send(
+            "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        #expect(try connection.sent().hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+        #expect(connection.handoffLog.calls == ["withoutRequest"])
+        let pipeline = connection.channel.pipeline.syncOperations
+        #expect(throws: (any Error).self) { try pipeline.handler(type: FrameworkRecorder.self) }
+        #expect(throws: (any Error).self) { try pipeline.handler(type: MountBarrier.self) }
+        _ = try pipeline.handler(type: WebSocketMessageHandler.self)
+    }
+
+    @Test func aConnectionEndingBeforeAnyFrameworkRequestIsHandedOffWithout() throws {
+        let connection = try MountedConnection(handoff: true)
+        try connection.send("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a\r\n\r\n")
+        connection.channel.pipeline.fireChannelInactive()
+        #expect(connection.handoffLog.calls == ["withoutRequest"])
+    }
+
+    @Test func withAHandoffPendingTheEndOfInputClosesTheConnection() throws {
+        let connection = try MountedConnection(handoff: true)
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.channel.isActive)
+        #expect(connection.handoffLog.calls == ["withoutRequest"])
     }
 
     private static func sid(_ connection: MountedConnection) -> String? {

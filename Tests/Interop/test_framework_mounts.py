@@ -150,3 +150,85 @@ def test_python_socketio_clients_chat_through_the_mount(app):
     finally:
         listener.disconnect()
         sender.disconnect()
+
+
+def read_response(conn: socket.socket, buffered: bytes = b"") -> tuple[bytes, bytes, bytes]:
+    """One HTTP/1.1 response with a Content-Length body: (status line and headers, body, bytes after it)."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        assert chunk, f"connection closed before a whole response head: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
+                  if line.lower().startswith(b"content-length:"))
+    while len(rest) < length:
+        chunk = conn.recv(4096)
+        assert chunk, "connection closed in a response body"
+        rest += chunk
+    return head, rest[:length], rest[length:]
+
+
+def test_one_connection_carries_socketio_and_the_application_in_turn(app):
+    """Keep-alive across both: Socket.IO requests first (no framework request yet on the connection), then
+    the application's route, middleware and 404, then Socket.IO again, all on one connection."""
+    framework, _, port = app
+    host = b"Host: 127.0.0.1\r\n"
+    with socket.create_connection((HOST, port), timeout=5) as conn:
+        conn.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n" + host + b"\r\n")
+        head, body, rest = read_response(conn)
+        assert head.startswith(b"HTTP/1.1 200") and body.startswith(b'0{"sid":')
+        assert MARKER.lower().encode() not in head.lower()
+        conn.sendall(b"GET /health HTTP/1.1\r\n" + host + b"\r\n")
+        head, body, rest = read_response(conn, rest)
+        assert head.startswith(b"HTTP/1.1 200") and body == b"ok"
+        assert (MARKER.lower() + ": " + framework).encode() in head.lower()
+        conn.sendall(b"GET /nope HTTP/1.1\r\n" + host + b"\r\n")
+        head, body, rest = read_response(conn, rest)
+        assert head.startswith(b"HTTP/1.1 404") and body == b"app 404"
+        conn.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n" + host + b"\r\n")
+        head, body, rest = read_response(conn, rest)
+        assert head.startswith(b"HTTP/1.1 200") and body.startswith(b'0{"sid":')
+        conn.sendall(b"GET /health HTTP/1.1\r\n" + host + b"\r\n")
+        head, body, rest = read_response(conn, rest)
+        assert head.startswith(b"HTTP/1.1 200") and body == b"ok"
+
+
+def test_a_malformed_first_request_ends_the_connection_as_the_framework_does(app):
+    """Hummingbird answers 400 then closes (so does the mount before Hummingbird's handlers serve the
+    connection); Vapor closes."""
+    framework, _, port = app
+    with socket.create_connection((HOST, port), timeout=5) as conn:
+        conn.sendall(b"NOT AN HTTP REQUEST\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(4096):
+            data += chunk
+        if framework == "hummingbird":
+            assert data.startswith(b"HTTP/1.1 400")
+        else:
+            assert data == b""
+
+
+@pytest.mark.parametrize("first", ["nothing", "a Socket.IO request", "a Socket.IO WebSocket"])
+def test_a_client_that_closes_its_side_is_disconnected(app, first):
+    """The frameworks allow half-closed connections: one whose client is done writing is closed by the
+    server (before any request, or after one of Socket.IO's) rather than kept open."""
+    _, _, port = app
+    with socket.create_connection((HOST, port), timeout=5) as conn:
+        rest = b""
+        if first == "a Socket.IO request":
+            conn.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            head, _, rest = read_response(conn)
+            assert head.startswith(b"HTTP/1.1 200") and rest == b""
+        elif first == "a Socket.IO WebSocket":
+            conn.sendall(
+                b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+                b"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            while b"\r\n\r\n" not in rest:
+                chunk = conn.recv(4096)
+                assert chunk, "connection closed before the 101"
+                rest += chunk
+            assert rest.startswith(b"HTTP/1.1 101")
+        conn.shutdown(socket.SHUT_WR)
+        while chunk := conn.recv(4096):  # (a WebSocket's open packet may come first)
+            assert first == "a Socket.IO WebSocket", f"unexpected data {chunk!r}"

@@ -350,6 +350,16 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         }
     }
 
+    /// The peer's end of input, on a channel that allows half-closure (a framework's): nothing more can
+    /// come, not even a close frame, so the connection closes now, as one without half-closure does at
+    /// end of input.
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
+            self.closeTransport(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     // MARK: Closing
 
     private func addClosePromise(_ promise: EventLoopPromise<Void>?) {
