@@ -106,6 +106,7 @@ struct EngineProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
     var requiredUpgradeHeaders: [String] { [] }
 
     func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        ReadBufferInstaller.install(forServerOf: channel)
         let connection = self.upgrade.start(on: channel)
         self.connection.value = connection
         return channel.eventLoop.makeSucceededFuture(connection.responseHeaders)
