@@ -244,8 +244,10 @@ let package = Package(
                 "SocketIOAdminUI",
                 "EngineIOServer",
                 "SocketIOHummingbird",
+                "SocketIOVapor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Vapor", package: "vapor"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -19,6 +19,10 @@ public struct EngineHandshakeRequest: Sendable {
     public var time: NIODeadline
     /// The first transport of the session.
     public var transport: EngineTransport
+    /// What the application's own middleware made of the request (its authenticated user), when the engine
+    /// is mounted behind that middleware on a framework (`SocketIOVapor`'s `mount(_:on:user:)`); nil
+    /// otherwise.
+    public var user: (any Sendable)? = nil
 
     /// The query parameters, first value winning.
     public var query: [String: String] { self.target.query }

@@ -85,13 +85,17 @@ public struct EngineMountRequest: Sendable {
     public var remoteAddress: SocketAddress?
     /// Whether the connection is TLS.
     public var isSecure: Bool
+    /// What the application's middleware made of the request (its authenticated user): a handshake passes
+    /// it on to the session (``EngineHandshakeRequest/user``).
+    public var user: (any Sendable)?
 
     /// Creates a request.
-    public init(head: HTTPRequestHead, body: ByteBuffer?, remoteAddress: SocketAddress?, isSecure: Bool) {
+    public init(head: HTTPRequestHead, body: ByteBuffer?, remoteAddress: SocketAddress?, isSecure: Bool, user: (any Sendable)? = nil) {
         self.head = head
         self.body = body
         self.remoteAddress = remoteAddress
         self.isSecure = isSecure
+        self.user = user
     }
 }
 
@@ -132,7 +136,8 @@ extension EngineServer {
             if isUpgrade { response.headers.replaceOrAdd(name: "Connection", value: "close") }
             return eventLoop.makeSucceededFuture(.response(response))
         case .request(.pollingHandshake):
-            let handshake = EngineHandshakeRequest(head, remoteAddress: request.remoteAddress, isSecure: request.isSecure, transport: .polling)
+            var handshake = EngineHandshakeRequest(head, remoteAddress: request.remoteAddress, isSecure: request.isSecure, transport: .polling)
+            handshake.user = request.user
             return self.answerPollingHandshake(handshake, on: eventLoop).map(respond)
         case .request(.poll(let sid)):
             let promise = eventLoop.makePromise(of: EngineHTTPAnswer.self)
@@ -151,7 +156,14 @@ extension EngineServer {
                 return self.post(sid: sid, from: request.remoteAddress, body: body, on: eventLoop).map(respond)
             }
         case .request(let webSocketRequest):
-            return self.webSocketDecision(head, request: webSocketRequest, remoteAddress: request.remoteAddress, isSecure: request.isSecure, on: eventLoop)
+            return self.webSocketDecision(
+                head,
+                request: webSocketRequest,
+                remoteAddress: request.remoteAddress,
+                isSecure: request.isSecure,
+                user: request.user,
+                on: eventLoop
+            )
                 .map { decision in
                     switch decision {
                     case .upgrade(let upgrade):
@@ -235,6 +247,7 @@ extension EngineServer {
         request: EngineRequest,
         remoteAddress: SocketAddress?,
         isSecure: Bool,
+        user: (any Sendable)? = nil,
         on eventLoop: EventLoop
     ) -> EventLoopFuture<WebSocketDecision> {
         guard self.allowsWebSocketOrigin(head.headers) else {
@@ -256,7 +269,9 @@ extension EngineServer {
                 .upgrade(EngineWebSocketUpgrade(engine: self, accepted: accepted, kind: .probe(session, allowed: allowed)))
             }
         }
-        let handshake = EngineHandshakeRequest(head, remoteAddress: remoteAddress, isSecure: isSecure, transport: .websocket)
+        var request = EngineHandshakeRequest(head, remoteAddress: remoteAddress, isSecure: isSecure, transport: .websocket)
+        request.user = user
+        let handshake = request
         return self.authorize(handshake, on: eventLoop).map { decision in
             if case .refuse(let message) = decision { return .refuse(.error(EngineErrorCode(code: 4, message: message))) }
             return .upgrade(EngineWebSocketUpgrade(engine: self, accepted: accepted, kind: .open(handshake)))

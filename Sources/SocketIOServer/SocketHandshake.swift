@@ -25,6 +25,11 @@ public struct SocketHandshake: Sendable {
     public var secure: Bool
     /// Whether the request came from another origin.
     public var xdomain: Bool
+    /// The user the application's authentication middleware found for the request, when Socket.IO is
+    /// mounted behind that middleware (Vapor: `app.mount(io, on: authenticatedRoutes) { ... }`); nil
+    /// otherwise. Cast it to the application's type: `socket.handshake.user as? User`. Not part of
+    /// ``json`` (it stays on the node that has the socket).
+    public var user: (any Sendable)?
 
     init(engine: EngineHandshakeRequest, auth: JSONValue, issued: Int64) {
         self.httpHeaders = engine.httpHeaders
@@ -36,6 +41,7 @@ public struct SocketHandshake: Sendable {
         self.url = engine.uri
         self.secure = engine.isSecure
         self.xdomain = engine.httpHeaders.first(name: "Origin") != nil
+        self.user = engine.user
     }
 
     /// The HTTP header fields of the first request, `Host` included (Node's `socket.handshake.headers`).

@@ -23,28 +23,90 @@ extension Application {
         self.middleware.use(SocketIOMiddleware(io: io), at: .beginning)
         self.lifecycle.use(SocketIOLifecycle(io: io, gracePeriod: gracePeriod))
     }
+
+    /// Mounts Socket.IO with its handshakes behind the application's middleware: a request that opens a
+    /// session (a GET under the Socket.IO path without a session id, long-polling or WebSocket) is a route
+    /// of `routes`, so the application's global middleware and the middleware of `routes` (sessions,
+    /// authentication, guards) run first, and a handshake they refuse never reaches Socket.IO. `user` reads
+    /// what they found (the authenticated user) from the handshake request; Socket.IO middleware and
+    /// handlers read it as `socket.handshake.user`.
+    ///
+    /// ```swift
+    /// let signedIn = app.grouped(UserAuthenticator(), User.guardMiddleware())
+    /// app.mount(io, on: signedIn) { request in try request.auth.require(User.self) }
+    /// io.use { socket in
+    ///     guard let user = socket.handshake.user as? User else { throw ConnectionRefused("sign in first") }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// The session's later requests (its polls and posts, its upgrade to WebSocket) belong to the session
+    /// its handshake opened, and are answered ahead of the middleware, as Node's socket.io does with
+    /// express middleware applied to handshakes only: clients need not repeat their credentials (a
+    /// python-socketio client sends its `headers` with the handshake only), and the application's
+    /// middleware does not run for each message. So are CORS preflights (browsers send no credentials with
+    /// them) and the browser client. Everything else is as with `mount(_:gracePeriod:)` (the WebSocket
+    /// handling, TLS, the shutdown).
+    public func mount(
+        _ io: SocketIO,
+        on routes: any RoutesBuilder,
+        gracePeriod: TimeAmount = .seconds(10),
+        user: @escaping @Sendable (Request) throws -> (any Sendable)?
+    ) {
+        let middleware = SocketIOMiddleware(io: io, handshakesBehind: true)
+        self.middleware.use(middleware, at: .beginning)
+        routes.on(.GET, io.engine.configuration.path.pathComponents) { request in
+            try await middleware.serve(request, user: try user(request))
+        }
+        self.lifecycle.use(SocketIOLifecycle(io: io, gracePeriod: gracePeriod))
+    }
 }
 
 /// Answers the requests under the Socket.IO path and the browser client; passes every other request on.
-/// Added by `Application.mount(_:)`.
+/// Added by `Application.mount(_:gracePeriod:)`.
 public struct SocketIOMiddleware: AsyncMiddleware {
     let io: SocketIO
+    /// Mounted with its handshakes behind the application's middleware (they are passed on to it).
+    let handshakesBehind: Bool
 
     /// A middleware serving `io`.
     public init(io: SocketIO) {
+        self.init(io: io, handshakesBehind: false)
+    }
+
+    init(io: SocketIO, handshakesBehind: Bool) {
         self.io = io
+        self.handshakesBehind = handshakesBehind
     }
 
     /// Serves the request when it is for Socket.IO, or hands it to `next`.
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let path = request.url.path
+        guard path == self.io.clientScriptPath || self.io.engine.configuration.matches(path: path) else {
+            return try await next.respond(to: request)
+        }
+        if self.handshakesBehind, Self.isHandshake(request) {
+            return try await next.respond(to: request)  // to the application's middleware, then its route
+        }
+        return try await self.serve(request, user: nil)
+    }
+
+    /// Whether the request opens a session (a GET without a session id).
+    private static func isHandshake(_ request: Request) -> Bool {
+        guard request.method == .GET else { return false }
+        let query = request.url.query ?? ""
+        return !query.split(separator: "&").contains { $0.hasPrefix("sid=") }
+    }
+
+    /// Serves a request for Socket.IO (the engine's path or the client script; anything else is a 404);
+    /// a handshake's session gets `user`.
+    func serve(_ request: Request, user: (any Sendable)?) async throws -> Response {
+        let path = request.url.path
         if path == self.io.clientScriptPath {
             return try await self.serveLocal(request)
         }
         let engine = self.io.engine
-        guard engine.configuration.matches(path: path) else {
-            return try await next.respond(to: request)
-        }
+        guard engine.configuration.matches(path: path) else { throw Abort(.notFound) }
         let limit = engine.configuration.maxHttpBufferSize
         let body: ByteBuffer?
         do {
@@ -57,7 +119,8 @@ public struct SocketIOMiddleware: AsyncMiddleware {
             head: head,
             body: body,
             remoteAddress: request.remoteAddress,
-            isSecure: request.application.http.server.configuration.tlsConfiguration != nil
+            isSecure: request.application.http.server.configuration.tlsConfiguration != nil,
+            user: user
         )
         switch try await engine.respond(to: mountRequest, on: request.eventLoop).get() {
         case .response(let answer):

@@ -83,11 +83,13 @@ struct ConformanceServer: AsyncParsableCommand {
     @Flag(help: "Serve the server's metrics at /metrics (swift-prometheus), as socketio-chat --metrics does.")
     var metrics = false
 
-    @Option(help: "Serve the Socket.IO fixture mounted on an application of this framework (hummingbird or vapor) that also has its own routes (GET /health), instead of on our own listener.")
+    @Option(help: "Serve the Socket.IO fixture mounted on an application of this framework (hummingbird or vapor) that also has its own routes (GET /health), instead of on our own listener; vapor-signed-in: on Vapor behind the application's bearer-token authentication (token alice-token is user alice, acked by the event whoami).")
     var mount: Mount?
 
     enum Mount: String, ExpressibleByArgument {
         case hummingbird, vapor
+        /// Vapor, with Socket.IO behind the application's bearer-token authentication (`VaporMount`).
+        case vaporSignedIn = "vapor-signed-in"
     }
 
     @Option(help: "Join a cluster through this Redis (redis://[user:pass@]host:port/db): the fixture acts cluster-wide.")
@@ -228,6 +230,7 @@ struct ConformanceServer: AsyncParsableCommand {
             switch mount {
             case .hummingbird: try await HummingbirdMount.run(io: io, host: host, port: port, tls: tls)
             case .vapor: try await VaporMount.run(io: io, host: host, port: port, tls: tls)
+            case .vaporSignedIn: try await VaporMount.run(io: io, host: host, port: port, tls: tls, signedIn: true)
             }
             return
         }

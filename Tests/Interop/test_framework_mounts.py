@@ -8,6 +8,7 @@ suite (test_socketio_protocol_suite.py), TLS (test_tls.py) and graceful shutdown
 (test_graceful_shutdown.py) on both mounts; the chat examples run in Chromium (test_browser_chat.py)."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -232,3 +233,50 @@ def test_a_client_that_closes_its_side_is_disconnected(app, first):
         conn.shutdown(socket.SHUT_WR)
         while chunk := conn.recv(4096):  # (a WebSocket's open packet may come first)
             assert first == "a Socket.IO WebSocket", f"unexpected data {chunk!r}"
+
+
+@pytest.fixture(scope="module")
+def signed_in_app():
+    """The fixture on Vapor behind the application's bearer-token authentication (`vapor-signed-in`):
+    token alice-token is user alice; the fixture's Socket.IO middleware reads the user from the handshake."""
+    proc, port = start("--quiet", mount="vapor-signed-in")
+    yield f"http://{HOST}:{port}"
+    stop(proc)
+
+
+SIGNED_IN = {"Authorization": "Bearer alice-token"}
+
+
+def test_behind_the_applications_middleware_a_request_without_credentials_is_refused_by_it(signed_in_app):
+    base = signed_in_app
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        response = requests.get(base + "/socket.io/?EIO=4&transport=polling", headers=headers, timeout=5)
+        assert response.status_code == 401  # (from the application's guard, through its error middleware)
+        for transports in (["polling"], ["websocket"]):
+            client = socketio.Client(reconnection=False)
+            with pytest.raises(socketio.exceptions.ConnectionError):
+                client.connect(base, headers=headers, transports=transports, wait_timeout=5)
+    # the application's other routes are as before
+    assert requests.get(base + "/health", timeout=5).text == "ok"
+
+
+@pytest.mark.parametrize("transports", [["polling"], ["websocket"], ["polling", "websocket"]])
+def test_behind_the_applications_middleware_socketio_middleware_sees_its_user(signed_in_app, transports):
+    """The user the application's authenticator logged in reaches `socket.handshake.user`, read by a
+    Socket.IO middleware (which puts its name in socket.data, acked by `whoami`)."""
+    base = signed_in_app
+    response = requests.get(base + "/socket.io/?EIO=4&transport=polling", headers=SIGNED_IN, timeout=5)
+    assert response.status_code == 200 and response.text.startswith('0{"sid":')
+    assert response.headers[MARKER] == "vapor"  # through the application's middleware this time
+    # the session's later requests are the session's: answered ahead of the application's middleware,
+    # without credentials (python-socketio sends its headers with the handshake only)
+    sid = json.loads(response.text[1:])["sid"]
+    later = requests.post(f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}", data="40", timeout=5)
+    assert later.status_code == 200 and later.text == "ok" and MARKER not in later.headers
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(base, headers=SIGNED_IN, transports=transports, wait_timeout=5)
+        assert client.call("whoami", timeout=5) == "alice"
+        assert client.call("echo", "still served", timeout=5) == "still served"
+    finally:
+        client.disconnect()

@@ -1,0 +1,6 @@
+import Vapor
+
+/// The application's user (`vapor-signed-in`).
+struct FixtureUser: Authenticatable, Sendable {
+    let name: String
+}
