@@ -50,7 +50,7 @@ extension Application {
     public func mount(
         _ io: SocketIO,
         on routes: any RoutesBuilder,
-        gracePeriod: TimeAmount = .seconds(10),
+        gracePeriod: Duration = .seconds(10),
         user: @escaping @Sendable (Request) throws -> (any Sendable)?
     ) {
         let middleware = SocketIOMiddleware(io: io, handshakesBehind: true)
