@@ -58,6 +58,11 @@ public enum EngineMount {
         try pipeline.addHandler(handler, position: .after(decoder))
     }
 
+    /// How many reads our own listener's connections make per wake-up (NIO's default): a framework that
+    /// reads less at a time (Vapor reads once) makes a busy WebSocket go back to the selector for each
+    /// message.
+    public static var maxMessagesPerRead: UInt { 4 }
+
     /// The read buffer allocator of our own listener's connections (`HTTPServer.Configuration`'s
     /// default): a 512-byte first buffer that NIO's adaptive allocator grows for large messages, instead
     /// of NIO's 2 KiB one. Every connection keeps its read buffers while idle, so a framework whose

@@ -181,6 +181,9 @@ struct EngineProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
         }
         do {
             try connection.addHandlers(to: context.pipeline.syncOperations)
+            // Vapor reads one buffer per wake-up (`maxMessagesPerRead` 1); a Socket.IO WebSocket reads as on
+            // our own listener, so that a busy connection does not go back to the selector for each message
+            try context.channel.syncOptions?.setOption(.maxMessagesPerRead, value: EngineMount.maxMessagesPerRead)
         } catch {
             return context.eventLoop.makeFailedFuture(error)
         }
