@@ -357,26 +357,20 @@ public final class EngineWebSocketConnection {
     /// `Sec-WebSocket-Accept`, the negotiated extensions, the session cookie when configured).
     public var responseHeaders: HTTPHeaders { self.accepted.headers }
 
-    /// Appends the WebSocket handlers (frame decoder and encoder, messages with permessage-deflate and
-    /// limits, the session's handler) at the end of `pipeline`, for a framework whose upgrade hook has
+    /// Appends the WebSocket handlers (messages with framing, permessage-deflate and limits, then the
+    /// session's handler) at the end of `pipeline`, for a framework whose upgrade hook has
     /// already removed its HTTP handlers.
     public func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
         let configuration = self.upgrade.engine.configuration.webSocket
-        try pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: configuration.maxFrameSize)))
-        try pipeline.addHandler(WebSocketFrameEncoder())
         let messages = WebSocketMessageHandler(configuration: configuration, permessageDeflate: self.accepted.permessageDeflate, logger: nil)
         try pipeline.addHandler(messages)
         try self.addEngineHandlers(to: pipeline, barrier: false)
     }
 
-    /// Adds the session's handlers after the pipeline's ``WebSocketMessageHandler``: the raw writer of
-    /// pre-framed broadcasts right before the frame encoder, the engine's handler after the messages, and,
-    /// when `barrier` is set, a barrier that keeps WebSocket events from the handlers after it.
+    /// Adds the session's handler after the pipeline's ``WebSocketMessageHandler`` and, when `barrier` is
+    /// set, a barrier that keeps WebSocket events from the handlers after it.
     func addEngineHandlers(to pipeline: ChannelPipeline.SynchronousOperations, barrier: Bool) throws {
-        let frameEncoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
         let messages = try pipeline.handler(type: WebSocketMessageHandler.self)
-        // Right before the frame encoder: below it only the socket (and TLS, when on) remain.
-        try pipeline.addHandler(self.handler.rawWriter, position: .before(frameEncoder))
         try pipeline.addHandler(self.handler, position: .after(messages))
         if barrier { try pipeline.addHandler(MountBarrier(), position: .after(self.handler)) }
     }

@@ -170,7 +170,7 @@ public final class EngineServer: Sendable {
     func socket(id sid: String, from address: SocketAddress?) -> EngineSocket? {
         guard let session = self.socket(id: sid) else { return nil }
         guard self.configuration.bindSessionToAddress else { return session }
-        guard let expected = session.handshake.remoteAddress?.ipAddress, expected == address?.ipAddress else {
+        guard let expected = session.storedHandshake.remoteAddress?.ipAddress, expected == address?.ipAddress else {
             self.logger.info("engine.io request refused: sid used from another address", metadata: ["eio.sid": "\(sid)"])
             return nil
         }

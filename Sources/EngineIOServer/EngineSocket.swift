@@ -13,8 +13,10 @@ public final class EngineSocket: @unchecked Sendable {
     public let id: String
     /// The loop that owns this session.
     public let eventLoop: EventLoop
-    /// The HTTP request that opened the session.
-    public let handshake: EngineHandshakeRequest
+    /// The HTTP request that opened the session (rebuilt from a compact copy kept for the session's life).
+    public var handshake: EngineHandshakeRequest { self.storedHandshake.request }
+    /// The request that opened the session, as kept.
+    let storedHandshake: StoredHandshake
     /// Receives messages and the close; set it in the server's connection handler.
     /// Only touch it on `eventLoop`.
     public var delegate: EngineSocketDelegate?
@@ -72,7 +74,7 @@ public final class EngineSocket: @unchecked Sendable {
     ) {
         self.id = id
         self.eventLoop = eventLoop
-        self.handshake = handshake
+        self.storedHandshake = StoredHandshake(handshake)
         self.server = server
         let loopServices = server.loopServices(for: eventLoop)
         self.flushCoalescer = loopServices.flushCoalescer

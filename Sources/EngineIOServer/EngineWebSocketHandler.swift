@@ -16,12 +16,10 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     private var waiting: [EngineFrame] = []
     private var closeWhenAdded = false
     private var upgraded = false
-    /// Writes pre-framed broadcast frames past the WebSocket handlers.
-    let rawWriter = RawFrameWriter()
-    /// The message handler of the same pipeline (held strongly: it never refers back to this handler,
-    /// and a weak reference would cost a side table per connection and a check on every write).
+    /// The message handler of the same pipeline, right before this one: frames are written and flushed
+    /// through it directly (held strongly: it never refers back to this handler, and a weak reference
+    /// would cost a side table per connection and a check on every write).
     private var messageHandler: WebSocketMessageHandler?
-    private var compressionThreshold = Int.max
 
     init() {}
 
@@ -36,7 +34,6 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
             let messageHandler = try? context.pipeline.syncOperations.handler(type: WebSocketMessageHandler.self)
         {
             self.messageHandler = messageHandler
-            self.compressionThreshold = messageHandler.compressionThreshold
         }
         if !self.waiting.isEmpty || self.closeWhenAdded {
             let frames = self.waiting
@@ -111,23 +108,6 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
-    /// The unmasked header of a server frame carrying `frame` whole.
-    private static func header(for frame: EngineFrame, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let length = frame.bytes.readableBytes
-        var header = allocator.buffer(capacity: 10)
-        header.writeInteger(UInt8(frame.isBinary ? 0x82 : 0x81))
-        if length < 126 {
-            header.writeInteger(UInt8(length))
-        } else if length <= 0xFFFF {
-            header.writeInteger(UInt8(126))
-            header.writeInteger(UInt16(length))
-        } else {
-            header.writeInteger(UInt8(127))
-            header.writeInteger(UInt64(length))
-        }
-        return header
-    }
-
     /// Writes frames as WebSocket messages and flushes once.
     func write(_ frames: [EngineFrame], close: Bool) {
         guard !self.closed else { return }
@@ -136,8 +116,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
             self.closeWhenAdded = self.closeWhenAdded || close
             return
         }
-        let rawAllowed = self.messageHandler?.isOpenForWriting ?? false
-        for frame in frames { self.write(frame, context: context, rawAllowed: rawAllowed) }
+        for frame in frames { self.write(frame, context: context) }
         self.flush(context: context)
         if close {
             self.closed = true
@@ -150,7 +129,7 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
     func writeUnflushed(_ frame: EngineFrame) -> Bool {
         guard !self.closed else { return true }  // dropped, as `write(_:close:)` does
         guard let context = self.context, self.upgraded else { return false }
-        self.write(frame, context: context, rawAllowed: self.messageHandler?.isOpenForWriting ?? false)
+        self.write(frame, context: context)
         return true
     }
 
@@ -160,24 +139,20 @@ final class EngineWebSocketHandler: ChannelInboundHandler, RemovableChannelHandl
         self.flush(context: context)
     }
 
-    private func write(_ frame: EngineFrame, context: ChannelHandlerContext, rawAllowed: Bool) {
+    private func write(_ frame: EngineFrame, context: ChannelHandlerContext) {
+        guard let messageHandler = self.messageHandler else {
+            context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
+            return
+        }
         // A frame built once for many recipients goes out as is, unless it should be compressed;
         // `compress(false)` frames go out uncompressed even when permessage-deflate is on.
-        let uncompressed = !frame.compress || frame.bytes.readableBytes < self.compressionThreshold
-        if rawAllowed, uncompressed {
-            if let wire = frame.webSocketFrame, self.rawWriter.write(wire) { return }
-            if !frame.compress, self.rawWriter.write(Self.header(for: frame, allocator: context.channel.allocator)),
-                self.rawWriter.write(frame.bytes)
-            {
-                return
-            }
-        }
-        context.write(self.wrapOutboundOut(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes)), promise: nil)
+        let compress = frame.compress && frame.bytes.readableBytes >= messageHandler.compressionThreshold
+        if !compress, let wire = frame.webSocketFrame, messageHandler.writeFramed(wire) { return }
+        messageHandler.write(frame.isBinary ? .binary(frame.bytes) : .text(frame.bytes), compress: compress)
     }
 
     private func flush(context: ChannelHandlerContext) {
-        // Flushed from the bottom of the pipeline: none of the WebSocket handlers holds writes back, so
-        // the flush need not visit each of them on the way down.
-        if !self.rawWriter.flush() { context.flush() }
+        // Flushed from the message handler: none of the WebSocket handlers holds writes back.
+        if self.messageHandler?.flush() != true { context.flush() }
     }
 }

@@ -21,7 +21,7 @@ final class WebSocketMessageCollector: ChannelInboundHandler {
     }
 }
 
-/// A masked client frame.
+/// The bytes of a masked client frame (encoded by NIO's frame encoder, which masks the payload).
 func clientFrame(
     _ opcode: WebSocketOpcode,
     _ bytes: [UInt8],
@@ -29,15 +29,27 @@ func clientFrame(
     rsv1: Bool = false,
     rsv2: Bool = false,
     masked: Bool = true
-) -> WebSocketFrame {
+) throws -> ByteBuffer {
     let key: WebSocketMaskingKey = [0x12, 0x34, 0x56, 0x78]
-    var data = ByteBuffer(bytes: bytes)
-    if masked { data.webSocketMask(key) }
-    return WebSocketFrame(fin: fin, rsv1: rsv1, rsv2: rsv2, opcode: opcode, maskKey: masked ? key : nil, data: data)
+    let frame = WebSocketFrame(fin: fin, rsv1: rsv1, rsv2: rsv2, opcode: opcode, maskKey: masked ? key : nil, data: ByteBuffer(bytes: bytes))
+    let encoder = EmbeddedChannel(handler: WebSocketFrameEncoder())
+    try encoder.writeOutbound(frame)
+    var wire = ByteBuffer()
+    while var chunk = try encoder.readOutbound(as: ByteBuffer.self) { wire.writeBuffer(&chunk) }
+    return wire
 }
 
 func closePayload(_ code: UInt16, _ reason: String = "") -> [UInt8] {
     [UInt8(code >> 8), UInt8(code & 0xFF)] + Array(reason.utf8)
+}
+
+/// The frames a handler wrote to `channel` (unmasked server frames), decoded from its output bytes.
+func writtenFrames(_ channel: EmbeddedChannel) throws -> [WebSocketFrame] {
+    let decoder = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
+    while let chunk = try channel.readOutbound(as: ByteBuffer.self) { try decoder.writeInbound(chunk) }
+    var frames: [WebSocketFrame] = []
+    while let frame = try decoder.readInbound(as: WebSocketFrame.self) { frames.append(frame) }
+    return frames
 }
 
 @Suite("WebSocket message handler")
@@ -57,18 +69,14 @@ struct WebSocketMessageHandlerTests {
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
     }
 
-    private func send(_ frames: WebSocketFrame...) throws {
+    private func send(_ frames: ByteBuffer...) throws {
         for frame in frames {
             try self.channel.writeInbound(frame)
         }
     }
 
     private func sentFrames() throws -> [WebSocketFrame] {
-        var frames: [WebSocketFrame] = []
-        while let frame = try self.channel.readOutbound(as: WebSocketFrame.self) {
-            frames.append(frame)
-        }
-        return frames
+        try writtenFrames(self.channel)
     }
 
     /// Expects exactly one close frame with `code` and a closed channel.
@@ -240,6 +248,24 @@ struct WebSocketMessageHandlerTests {
         #expect(frames.map(\.opcode) == [.text, .binary])
         #expect(frames.allSatisfy { $0.fin && !$0.rsv1 && $0.maskKey == nil })
     }
+
+    @Test func framesMessagesOfEveryHeaderLength() throws {
+        for length in [0, 125, 126, 65_535, 65_536] {
+            var payload = ByteBuffer()
+            payload.writeRepeatingByte(UInt8(ascii: "a"), count: length)
+            self.channel.write(WebSocketMessage.text(payload), promise: nil)
+        }
+        // Free bytes in front of the payload: its header is written there, in the same buffer.
+        var roomy = ByteBuffer(bytes: Array(repeating: 0, count: 10) + [1, 2])
+        roomy.moveReaderIndex(forwardBy: 10)
+        self.channel.write(WebSocketMessage.binary(roomy), promise: nil)
+        self.channel.flush()
+        let frames = try self.sentFrames()
+        #expect(frames.map(\.data.readableBytes) == [0, 125, 126, 65_535, 65_536, 2])
+        #expect(frames.map(\.opcode) == [.text, .text, .text, .text, .text, .binary])
+        #expect(frames.last.map { Array($0.data.readableBytesView) } == [1, 2])
+        #expect(frames.allSatisfy { $0.fin && !$0.rsv1 && $0.maskKey == nil })
+    }
 }
 
 @Suite("WebSocket message handler with permessage-deflate")
@@ -269,7 +295,7 @@ struct WebSocketMessageHandlerDeflateTests {
     @Test func rsv1OnContinuationIsProtocolError() throws {
         try self.channel.writeInbound(clientFrame(.text, [0xF2, 0x48], fin: false, rsv1: true))
         try self.channel.writeInbound(clientFrame(.continuation, [0xCD], rsv1: true))
-        let frame = try self.channel.readOutbound(as: WebSocketFrame.self)
+        let frame = try writtenFrames(self.channel).first
         #expect(frame.map { Array($0.data.readableBytesView) } == closePayload(1002))
     }
 
@@ -278,7 +304,7 @@ struct WebSocketMessageHandlerDeflateTests {
         let bomb = try compressor.compress(ByteBuffer(repeating: 0, count: 1 << 20), allocator: ByteBufferAllocator())
         try self.channel.writeInbound(clientFrame(.binary, Array(bomb.readableBytesView), rsv1: true))
         #expect(self.collector.messages.isEmpty)
-        let frame = try self.channel.readOutbound(as: WebSocketFrame.self)
+        let frame = try writtenFrames(self.channel).first
         #expect(frame.map { Array($0.data.readableBytesView) } == closePayload(1009))
     }
 
@@ -286,8 +312,10 @@ struct WebSocketMessageHandlerDeflateTests {
         self.channel.write(WebSocketMessage.text("tiny"), promise: nil)
         self.channel.write(WebSocketMessage.text("Hello Hello Hello Hello"), promise: nil)
         self.channel.flush()
-        let small = try #require(try self.channel.readOutbound(as: WebSocketFrame.self))
-        let large = try #require(try self.channel.readOutbound(as: WebSocketFrame.self))
+        let frames = try writtenFrames(self.channel)
+        try #require(frames.count == 2)
+        let small = frames[0]
+        let large = frames[1]
         #expect(!small.rsv1)
         #expect(String(buffer: small.data) == "tiny")
         #expect(large.rsv1)
@@ -299,15 +327,13 @@ struct WebSocketMessageHandlerDeflateTests {
     }
 }
 
-@Suite("WebSocket frame decoder errors")
+@Suite("WebSocket framing errors")
 struct WebSocketDecoderErrorTests {
     @Test func oversizeFrameIs1009() throws {
         let channel = EmbeddedChannel()
         let collector = WebSocketMessageCollector()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 10)))
-        try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
         try channel.pipeline.syncOperations.addHandler(
-            WebSocketMessageHandler(configuration: .init(), permessageDeflate: nil)
+            WebSocketMessageHandler(configuration: .init(maxFrameSize: 10), permessageDeflate: nil)
         )
         try channel.pipeline.syncOperations.addHandler(collector)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -324,8 +350,6 @@ struct WebSocketDecoderErrorTests {
 
     @Test func fragmentedPingIs1002() throws {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder()))
-        try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
         try channel.pipeline.syncOperations.addHandler(
             WebSocketMessageHandler(configuration: .init(), permessageDeflate: nil)
         )

@@ -2,10 +2,12 @@ import Logging
 import NIOCore
 import NIOWebSocket
 
-/// The semantics of RFC 6455 (and RFC 7692 permessage-deflate) on top of NIO's frame codec: turns client
-/// frames into complete ``WebSocketMessage``s and messages into frames.
+/// The semantics of RFC 6455 (and RFC 7692 permessage-deflate): turns the bytes a client sends into complete
+/// ``WebSocketMessage``s and messages into frames. It sits right after the socket (or TLS) in the pipeline:
+/// it parses and writes frames itself, so a WebSocket connection needs no frame decoder or encoder handlers
+/// of its own.
 ///
-/// Inbound it requires masked frames, rejects reserved bits, opcodes and bad fragmentation, reassembles
+/// Inbound it bounds frames by ``WebSocketConfiguration/maxFrameSize``, requires masked frames, rejects reserved bits, opcodes and bad fragmentation, reassembles
 /// fragments (control frames may interleave), bounds messages by ``WebSocketConfiguration/maxMessageSize``,
 /// checks text is UTF-8 (failing fast on a partial message), inflates compressed messages, answers pings,
 /// ignores pongs and runs the close handshake. Every violation is answered with the proper close code
@@ -13,7 +15,9 @@ import NIOWebSocket
 /// pings of its own: Engine.IO runs its own heartbeat.
 ///
 /// Outbound, the next handler writes ``WebSocketMessage``s with `context.write` and flushes with
-/// `context.flush` (nothing is flushed per write, so bursts leave in one vector write). When permessage-deflate
+/// `context.flush` (nothing is flushed per write, so bursts leave in one vector write). The handler frames
+/// them itself (no separate frame encoder in the pipeline): the header goes into the free bytes in front of
+/// the payload when there are some (no allocation), else into a buffer of its own. When permessage-deflate
 /// is in use, messages of at least ``PerMessageDeflateConfiguration/minimumCompressionSize`` bytes are compressed.
 /// `context.close()` from a later handler sends a close frame 1000, waits for the peer's close frame up to
 /// ``WebSocketConfiguration/closeTimeout`` and then closes TCP; its promise completes then. Later handlers see
@@ -21,14 +25,14 @@ import NIOWebSocket
 ///
 /// The handler is confined to its channel's event loop.
 public final class WebSocketMessageHandler: ChannelDuplexHandler {
-    /// Frames from `WebSocketFrameDecoder`.
-    public typealias InboundIn = WebSocketFrame
+    /// Bytes from the peer.
+    public typealias InboundIn = ByteBuffer
     /// Complete messages for the application.
     public typealias InboundOut = WebSocketMessage
     /// Messages from the application.
     public typealias OutboundIn = WebSocketMessage
-    /// Frames for `WebSocketFrameEncoder`.
-    public typealias OutboundOut = WebSocketFrame
+    /// Encoded frames, for the socket.
+    public typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// Messages flow both ways.
@@ -55,11 +59,15 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
     private let permessageDeflate: PerMessageDeflateParameters?
     private let logger: Logger
     private var state = State.open
+    /// Splits the peer's bytes into frames; nil once it failed (framing is lost: nothing more is read).
+    private var parser: WebSocketFrameParser?
     private var partial: PartialMessage?
     private var compressor: PerMessageDeflateCompressor?
     private var decompressor: PerMessageDeflateDecompressor?
     private var closeTimer: Scheduled<Void>?
     private var closePromise: EventLoopPromise<Void>?
+    /// Set while the handler is in a pipeline (for the next handler's direct writes).
+    private var context: ChannelHandlerContext?
 
     /// Creates the handler of one connection.
     /// - Parameters:
@@ -74,13 +82,33 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         self.configuration = configuration
         self.permessageDeflate = configuration.permessageDeflate == nil ? nil : permessageDeflate
         self.logger = logger ?? Self.defaultLogger
+        self.parser = WebSocketFrameParser(maxFrameSize: configuration.maxFrameSize)
     }
 
     // MARK: Inbound
 
-    /// Processes one frame from the peer.
+    /// Processes the frames in bytes from the peer.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        guard self.parser != nil else { return }
+        self.parser!.append(Self.unwrapInboundIn(data))
+        do throws(NIOWebSocketError) {
+            while let frame = try self.parser?.next() {
+                self.receive(context: context, frame: frame)
+            }
+        } catch {
+            self.parser = nil
+            let code: WebSocketCloseCode
+            switch error {
+            case .invalidFrameLength: code = .messageTooBig
+            case .fragmentedControlFrame, .multiByteControlFrameLength: code = .protocolError
+            }
+            // Framing is lost, so the peer's close frame cannot be read: close right after ours.
+            self.fail(context: context, code, "frame: \(error)", decoderFailed: true)
+        }
+    }
+
+    /// Processes one frame from the peer.
+    private func receive(context: ChannelHandlerContext, frame: WebSocketFrame) {
         switch self.state {
         case .open:
             break
@@ -117,8 +145,8 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             self.receiveContinuation(context: context, frame: frame)
         case .ping:
             guard !frame.rsv1 else { return self.fail(context: context, .protocolError, "RSV1 on a ping") }
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
+            Self.writeFrame(context: context, opcode: .pong, payload: frame.unmaskedData, promise: nil)
+            context.flush()
         case .pong:
             guard !frame.rsv1 else { return self.fail(context: context, .protocolError, "RSV1 on a pong") }
         case .connectionClose:
@@ -230,36 +258,20 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         if let code {
             echo.writeInteger(code.rawValue)
         }
-        let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: echo)
         // The server closes TCP first (RFC 6455 7.1.1) once the answer is written.
-        context.writeAndFlush(Self.wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in
+        let written = context.eventLoop.makePromise(of: Void.self)
+        Self.writeFrame(context: context, opcode: .connectionClose, payload: echo, promise: written)
+        context.flush()
+        written.futureResult.assumeIsolated().whenComplete { _ in
             self.closeTransport(context: context)
         }
-    }
-
-    /// Handles errors of the frame decoder (oversize frames, bad control frames) with a close code.
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError {
-            let code: WebSocketCloseCode
-            switch error {
-            case .invalidFrameLength: code = .messageTooBig
-            case .fragmentedControlFrame, .multiByteControlFrameLength: code = .protocolError
-            }
-            // The decoder is now unusable, so the peer's close frame cannot be read: close right after ours.
-            self.fail(context: context, code, "frame decoder: \(error)", decoderFailed: true)
-            return
-        }
-        if self.state != .open, error is ByteToMessageDecoderError {
-            // Bytes arriving at the failed decoder while we close.
-            return
-        }
-        context.fireErrorCaught(error)
     }
 
     /// Cleans up when the connection ends.
     public func channelInactive(context: ChannelHandlerContext) {
         self.state = .closed
         self.partial = nil
+        self.parser = nil
         self.closeTimer?.cancel()
         self.closeTimer = nil
         if let promise = self.closePromise {
@@ -269,8 +281,14 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
+    /// Keeps the context for direct writes from the next handler.
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
     /// Cancels the close timer.
     public func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.closeTimer?.cancel()
         self.closeTimer = nil
     }
@@ -289,11 +307,42 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
 
     /// Frames (and maybe compresses) a message; does not flush.
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.write(Self.unwrapOutboundIn(data), compress: true, context: context, promise: promise)
+    }
+
+    /// Frames `message` (compressed when `compress` is set and permessage-deflate would compress it) and
+    /// writes it from this handler's place in the pipeline; does not flush. For the handler right after
+    /// this one, which may call it instead of `context.write`.
+    func write(_ message: WebSocketMessage, compress: Bool) {
+        guard let context = self.context else { return }
+        self.write(message, compress: compress, context: context, promise: nil)
+    }
+
+    /// Writes bytes that already are one complete server frame (not flushed); false when the handler is
+    /// not in a pipeline or no data frame may be sent any more.
+    func writeFramed(_ frame: ByteBuffer) -> Bool {
+        guard let context = self.context, self.state == .open else { return false }
+        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        return true
+    }
+
+    /// Flushes the connection; false when the handler is not in a pipeline.
+    func flush() -> Bool {
+        guard let context = self.context else { return false }
+        context.flush()
+        return true
+    }
+
+    private func write(
+        _ message: WebSocketMessage,
+        compress: Bool,
+        context: ChannelHandlerContext,
+        promise: EventLoopPromise<Void>?
+    ) {
         guard self.state == .open else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        let message = Self.unwrapOutboundIn(data)
         let opcode: WebSocketOpcode
         let payload: ByteBuffer
         switch message {
@@ -304,7 +353,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             opcode = .binary
             payload = buffer
         }
-        if let deflate = self.configuration.permessageDeflate, let parameters = self.permessageDeflate,
+        if compress, let deflate = self.configuration.permessageDeflate, let parameters = self.permessageDeflate,
             payload.readableBytes >= deflate.minimumCompressionSize
         {
             let compressor: PerMessageDeflateCompressor
@@ -321,15 +370,60 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             }
             do {
                 let compressed = try compressor.compress(payload, allocator: context.channel.allocator)
-                let frame = WebSocketFrame(fin: true, rsv1: true, opcode: opcode, data: compressed)
-                context.write(Self.wrapOutboundOut(frame), promise: promise)
+                Self.writeFrame(context: context, opcode: opcode, compressed: true, payload: compressed, promise: promise)
                 return
             } catch {
                 // Sending uncompressed is always allowed; the compressor restarted with a fresh stream.
                 self.logger.debug("websocket compression failed, sending uncompressed", metadata: ["error": "\(error)"])
             }
         }
-        context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: payload)), promise: promise)
+        Self.writeFrame(context: context, opcode: opcode, payload: payload, promise: promise)
+    }
+
+    /// Writes one unfragmented, unmasked server frame carrying `payload`. The header goes in front of the
+    /// payload in its own storage when there is room there and nothing else refers to it; otherwise it is
+    /// written as a small buffer of its own, before the payload.
+    private static func writeFrame(
+        context: ChannelHandlerContext,
+        opcode: WebSocketOpcode,
+        compressed: Bool = false,
+        payload: ByteBuffer,
+        promise: EventLoopPromise<Void>?
+    ) {
+        let length = payload.readableBytes
+        let headerLength = length < 126 ? 2 : (length <= 0xFFFF ? 4 : 10)
+        let firstByte = 0x80 | (compressed ? 0x40 : 0) | UInt8(webSocketOpcode: opcode)
+        var payload = payload
+        let prepended = payload.modifyIfUniquelyOwned { buffer -> Bool in
+            guard buffer.readerIndex >= headerLength else { return false }
+            buffer.moveReaderIndex(to: buffer.readerIndex - headerLength)
+            Self.setHeader(firstByte: firstByte, length: length, in: &buffer, at: buffer.readerIndex)
+            return true
+        }
+        if prepended != true {
+            var header = context.channel.allocator.buffer(capacity: headerLength)
+            header.moveWriterIndex(forwardBy: Self.setHeader(firstByte: firstByte, length: length, in: &header, at: 0))
+            context.write(Self.wrapOutboundOut(header), promise: nil)
+        }
+        context.write(Self.wrapOutboundOut(payload), promise: promise)
+    }
+
+    /// Sets the header of an unmasked frame of `length` payload bytes at `index`; returns its length.
+    @discardableResult
+    private static func setHeader(firstByte: UInt8, length: Int, in buffer: inout ByteBuffer, at index: Int) -> Int {
+        buffer.setInteger(firstByte, at: index)
+        if length < 126 {
+            buffer.setInteger(UInt8(length), at: index + 1)
+            return 2
+        } else if length <= 0xFFFF {
+            buffer.setInteger(UInt8(126), at: index + 1)
+            buffer.setInteger(UInt16(length), at: index + 2)
+            return 4
+        } else {
+            buffer.setInteger(UInt8(127), at: index + 1)
+            buffer.setInteger(UInt64(length), at: index + 2)
+            return 10
+        }
     }
 
     /// Starts the close handshake (close frame 1000) for a full close; other modes pass through.
@@ -393,8 +487,10 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         self.state = .closeSent
         var payload = context.channel.allocator.buffer(capacity: 2)
         payload.writeInteger(code.rawValue)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
-        let written = context.writeAndFlush(Self.wrapOutboundOut(frame))
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        Self.writeFrame(context: context, opcode: .connectionClose, payload: payload, promise: promise)
+        context.flush()
+        let written = promise.futureResult
         self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.closeTimeout) {
             self.closeTransport(context: context)
         }

@@ -21,12 +21,12 @@ public enum WebSocketUpgrade {
     ///   response encoder and the request decoder (order does not matter; the calling handler may be listed
     ///   too). The calling handler is always removed; after this call it must not use `context` any more.
     /// - It writes and flushes the 101 response (with `accepted.headers`) through the HTTP encoder, adds after
-    ///   the calling handler `ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize:))`,
-    ///   `WebSocketFrameEncoder()` and a ``WebSocketMessageHandler``, then calls `addHandlers` to add the
-    ///   application's handler(s) after those (`addHandler(_:)` appends at the end, which is right after the
-    ///   message handler when nothing followed the caller; otherwise position them), then removes the
+    ///   the calling handler a ``WebSocketMessageHandler`` (which parses and writes frames itself), then calls
+    ///   `addHandlers` to add the application's handler(s) after it (`addHandler(_:)` appends at the end,
+    ///   which is right after the message handler when nothing followed the caller; otherwise position
+    ///   them), then removes the
     ///   calling handler and `httpHandlers`. Bytes the client sent right after its request (already read by the
-    ///   HTTP decoder) are forwarded to the frame decoder when the HTTP decoder leaves, on a later loop tick, so
+    ///   HTTP decoder) are forwarded to the message handler when the HTTP decoder leaves, on a later loop tick, so
     ///   no frame is lost.
     /// - The returned future succeeds once every HTTP handler is gone; a `channelReadComplete` is then fired
     ///   so that messages from forwarded bytes get flushed by handlers that flush on read-complete. If adding handlers throws, the channel
@@ -53,8 +53,6 @@ public enum WebSocketUpgrade {
         context.write(NIOAny(HTTPServerResponsePart.head(accepted.responseHead)), promise: nil)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
         do {
-            // Each insertion goes right after the caller, so insert in reverse to get
-            // caller, frame decoder, frame encoder, message handler.
             try pipeline.addHandler(
                 WebSocketMessageHandler(
                     configuration: configuration,
@@ -63,17 +61,12 @@ public enum WebSocketUpgrade {
                 ),
                 position: .after(context.handler)
             )
-            try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(context.handler))
-            try pipeline.addHandler(
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: configuration.maxFrameSize)),
-                position: .after(context.handler)
-            )
             try addHandlers(pipeline)
         } catch {
             context.close(promise: nil)
             return context.eventLoop.makeFailedFuture(error)
         }
-        // The caller leaves first, so that the decoder's forwarded bytes reach the frame decoder.
+        // The caller leaves first, so that the decoder's forwarded bytes reach the message handler.
         var removals: [EventLoopFuture<Void>] = [pipeline.removeHandler(context: context)]
         for handler in httpHandlers where ObjectIdentifier(handler) != ObjectIdentifier(context.handler) {
             removals.append(pipeline.removeHandler(handler))
