@@ -572,9 +572,11 @@ public final class Socket: Sendable {
         let (middlewares, anyHandlers, names, table) = self.executor.withLockedShared { state in
             (state.middlewares, state.anyHandlers, state.eventNames, state.handlers)
         }
+        // Names of another length are skipped without a string comparison (a call per name otherwise).
+        let length = event.utf8.count
         var allSync = middlewares.allSatisfy { if case .sync = $0 { return true } else { return false } }
         if allSync {
-            for index in names.indices where names[index] == event {
+            for index in names.indices where names[index].utf8.count == length && names[index] == event {
                 if case .async = table[index] {
                     allSync = false
                     break
@@ -592,12 +594,12 @@ public final class Socket: Sendable {
                 }
             }
             for (_, listener) in anyHandlers { listener(event, arguments) }
-            for index in names.indices where names[index] == event {
+            for index in names.indices where names[index].utf8.count == length && names[index] == event {
                 if case .sync(let handler) = table[index] { handler(arguments, ack) }
             }
             return nil
         }
-        let handlerList = names.indices.filter { names[$0] == event }.map { table[$0] }
+        let handlerList = names.indices.filter { names[$0].utf8.count == length && names[$0] == event }.map { table[$0] }
         return {
             for middleware in middlewares {
                 do {

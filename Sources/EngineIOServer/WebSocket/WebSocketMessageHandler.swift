@@ -55,15 +55,22 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
 
     private static let defaultLogger = Logger(label: "engineio.websocket")
 
-    private let configuration: WebSocketConfiguration
-    private let permessageDeflate: PerMessageDeflateParameters?
-    private let logger: Logger
+    /// A logger given at creation (the shared default otherwise: no copy kept per connection).
+    private final class LoggerBox {
+        let logger: Logger
+        init(_ logger: Logger) { self.logger = logger }
+    }
+
+    private let maxMessageSize: Int
+    private let closeTimeout: TimeAmount
+    /// The negotiated permessage-deflate, nil without it.
+    private let deflate: PerMessageDeflateSession?
+    private let loggerBox: LoggerBox?
+    private var logger: Logger { self.loggerBox?.logger ?? Self.defaultLogger }
     private var state = State.open
     /// Splits the peer's bytes into frames; nil once it failed (framing is lost: nothing more is read).
     private var parser: WebSocketFrameParser?
     private var partial: PartialMessage?
-    private var compressor: PerMessageDeflateCompressor?
-    private var decompressor: PerMessageDeflateDecompressor?
     private var closeTimer: Scheduled<Void>?
     private var closePromise: EventLoopPromise<Void>?
     /// Set while the handler is in a pipeline (for the next handler's direct writes).
@@ -79,9 +86,14 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         permessageDeflate: PerMessageDeflateParameters?,
         logger: Logger? = nil
     ) {
-        self.configuration = configuration
-        self.permessageDeflate = configuration.permessageDeflate == nil ? nil : permessageDeflate
-        self.logger = logger ?? Self.defaultLogger
+        self.maxMessageSize = configuration.maxMessageSize
+        self.closeTimeout = configuration.closeTimeout
+        if let deflate = configuration.permessageDeflate, let permessageDeflate {
+            self.deflate = PerMessageDeflateSession(configuration: deflate, parameters: permessageDeflate)
+        } else {
+            self.deflate = nil
+        }
+        self.loggerBox = logger.map(LoggerBox.init)
         self.parser = WebSocketFrameParser(maxFrameSize: configuration.maxFrameSize)
     }
 
@@ -131,7 +143,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             guard self.partial == nil else {
                 return self.fail(context: context, .protocolError, "new data frame inside a fragmented message")
             }
-            guard !frame.rsv1 || self.permessageDeflate != nil else {
+            guard !frame.rsv1 || self.deflate != nil else {
                 return self.fail(context: context, .protocolError, "RSV1 without permessage-deflate")
             }
             self.receiveFirstFrame(context: context, frame: frame)
@@ -162,7 +174,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         let payload = frame.unmaskedData
         if frame.fin && !frame.rsv1 {
             // The common case, a whole uncompressed message in one frame: no reassembly buffer.
-            guard payload.readableBytes <= self.configuration.maxMessageSize else {
+            guard payload.readableBytes <= self.maxMessageSize else {
                 return self.fail(context: context, .messageTooBig, "message too big")
             }
             if isText {
@@ -180,7 +192,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             self.append(context: context, payload: payload, fin: frame.fin)
         } else {
             // The payload is already the buffer; only check it.
-            guard payload.readableBytes <= self.configuration.maxMessageSize else {
+            guard payload.readableBytes <= self.maxMessageSize else {
                 return self.fail(context: context, .messageTooBig, "message too big")
             }
             if isText, !self.partial!.validator.feed(payload) {
@@ -196,11 +208,11 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
     /// Adds a frame's payload to the partial message and delivers it when `fin`.
     private func append(context: ChannelHandlerContext, payload: ByteBuffer, fin: Bool) {
         guard var message = self.partial.take() else { return }
-        let limit = self.configuration.maxMessageSize
+        let limit = self.maxMessageSize
         let start = message.buffer.writerIndex
         do throws(PerMessageDeflateError) {
             if message.isCompressed {
-                let decompressor = self.makeDecompressor()
+                guard let decompressor = self.deflate?.decompressor else { throw PerMessageDeflateError.corruptData }
                 try decompressor.inflate(payload, into: &message.buffer, limit: limit)
                 if fin {
                     try decompressor.finishMessage(into: &message.buffer, limit: limit)
@@ -213,7 +225,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
                 message.buffer.writeBuffer(&payload)
             }
         } catch {
-            self.decompressor?.reset()
+            self.deflate?.existingDecompressor?.reset()
             switch error {
             case .messageTooLarge: return self.fail(context: context, .messageTooBig, "message too big")
             case .corruptData: return self.fail(context: context, .invalidPayloadData, "invalid deflate data")
@@ -301,8 +313,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
     /// Messages at least this long are compressed when sent through this handler (`Int.max` without
     /// permessage-deflate); shorter ones may be written pre-framed, uncompressed.
     var compressionThreshold: Int {
-        guard let deflate = self.configuration.permessageDeflate, self.permessageDeflate != nil else { return Int.max }
-        return deflate.minimumCompressionSize
+        self.deflate?.configuration.minimumCompressionSize ?? Int.max
     }
 
     /// Frames (and maybe compresses) a message; does not flush.
@@ -353,23 +364,9 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
             opcode = .binary
             payload = buffer
         }
-        if compress, let deflate = self.configuration.permessageDeflate, let parameters = self.permessageDeflate,
-            payload.readableBytes >= deflate.minimumCompressionSize
-        {
-            let compressor: PerMessageDeflateCompressor
-            if let existing = self.compressor {
-                compressor = existing
-            } else {
-                compressor = PerMessageDeflateCompressor(
-                    windowBits: parameters.serverMaxWindowBits,
-                    compressionLevel: deflate.compressionLevel,
-                    memoryLevel: deflate.memoryLevel,
-                    noContextTakeover: parameters.serverNoContextTakeover
-                )
-                self.compressor = compressor
-            }
+        if compress, let deflate = self.deflate, payload.readableBytes >= deflate.configuration.minimumCompressionSize {
             do {
-                let compressed = try compressor.compress(payload, allocator: context.channel.allocator)
+                let compressed = try deflate.compressor.compress(payload, allocator: context.channel.allocator)
                 Self.writeFrame(context: context, opcode: opcode, compressed: true, payload: compressed, promise: promise)
                 return
             } catch {
@@ -478,7 +475,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         }
         self.logger.debug("websocket protocol failure", metadata: ["ws.code": "\(code)", "ws.reason": "\(reason)"])
         self.partial = nil
-        self.decompressor?.reset()
+        self.deflate?.existingDecompressor?.reset()
         self.sendClose(context: context, code: code, decoderFailed: decoderFailed)
     }
 
@@ -491,7 +488,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         Self.writeFrame(context: context, opcode: .connectionClose, payload: payload, promise: promise)
         context.flush()
         let written = promise.futureResult
-        self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.configuration.closeTimeout) {
+        self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeTimeout) {
             self.closeTransport(context: context)
         }
         if decoderFailed {
@@ -513,16 +510,6 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         let promise = self.closePromise
         self.closePromise = nil
         context.close(mode: .all, promise: promise)
-    }
-
-    private func makeDecompressor() -> PerMessageDeflateDecompressor {
-        if let decompressor = self.decompressor { return decompressor }
-        let decompressor = PerMessageDeflateDecompressor(
-            noContextTakeover: self.permessageDeflate?.clientNoContextTakeover ?? false,
-            allocator: ByteBufferAllocator()
-        )
-        self.decompressor = decompressor
-        return decompressor
     }
 }
 
