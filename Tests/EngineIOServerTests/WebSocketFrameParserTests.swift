@@ -7,10 +7,10 @@ import Testing
 @Suite("WebSocket frame parser")
 struct WebSocketFrameParserTests {
     /// Parses `bytes` fed in pieces of `chunk` bytes.
-    private func parse(_ bytes: ByteBuffer, chunk: Int, maxFrameSize: Int = 1 << 20) throws -> [WebSocketFrame] {
+    private func parse(_ bytes: ByteBuffer, chunk: Int, maxFrameSize: Int = 1 << 20) throws -> [WebSocketFrameParser.Frame] {
         var parser = WebSocketFrameParser(maxFrameSize: maxFrameSize)
         var bytes = bytes
-        var frames: [WebSocketFrame] = []
+        var frames: [WebSocketFrameParser.Frame] = []
         while let piece = bytes.readSlice(length: min(chunk, bytes.readableBytes)), piece.readableBytes > 0 {
             parser.append(piece)
             while let frame = try parser.next() { frames.append(frame) }

@@ -6,6 +6,32 @@ import NIOWebSocket
 /// `maxFrameSize` and that control frames are unfragmented and short; the frames' meaning is the
 /// ``WebSocketMessageHandler``'s. Holds nothing between frames (no buffer while a connection is idle).
 struct WebSocketFrameParser {
+    /// One frame as received: its header bits and its payload, still masked when it has a key (a plain
+    /// value: no object allocated per frame).
+    struct Frame {
+        var fin: Bool
+        var rsv1: Bool
+        var rsv2: Bool
+        var rsv3: Bool
+        var opcode: WebSocketOpcode
+        /// The masking key's four bytes, first byte highest (nil for an unmasked frame).
+        var maskKey: UInt32?
+        /// The payload as sent.
+        var data: ByteBuffer
+
+        /// The payload unmasked (a copy when masked: `data` shares the bytes read from the socket).
+        var unmaskedData: ByteBuffer {
+            guard let maskKey = self.maskKey else { return self.data }
+            var data = self.data
+            data.withUnsafeMutableReadableBytes { bytes in
+                for index in bytes.indices {
+                    bytes[index] ^= UInt8(truncatingIfNeeded: maskKey >> (24 - 8 * (index & 3)))
+                }
+            }
+            return data
+        }
+    }
+
     /// The largest payload accepted in one frame.
     let maxFrameSize: Int
     /// Bytes received and not yet parsed (nil when none).
@@ -31,7 +57,7 @@ struct WebSocketFrameParser {
     }
 
     /// The next complete frame, or nil when more bytes are needed. After an error the parser is unusable.
-    mutating func next() throws(NIOWebSocketError) -> WebSocketFrame? {
+    mutating func next() throws(NIOWebSocketError) -> Frame? {
         guard var buffer = self.pending.take() else { return nil }
         let start = buffer.readerIndex
         guard let frame = try self.parse(&buffer) else {
@@ -45,7 +71,7 @@ struct WebSocketFrameParser {
         return frame
     }
 
-    private func parse(_ buffer: inout ByteBuffer) throws(NIOWebSocketError) -> WebSocketFrame? {
+    private func parse(_ buffer: inout ByteBuffer) throws(NIOWebSocketError) -> Frame? {
         guard let first = buffer.readInteger(as: UInt8.self), let second = buffer.readInteger(as: UInt8.self) else {
             return nil
         }
@@ -66,14 +92,13 @@ struct WebSocketFrameParser {
             length = Int(extended)
         }
         guard length <= self.maxFrameSize else { throw .invalidFrameLength }
-        var maskKey: WebSocketMaskingKey?
+        var maskKey: UInt32?
         if masked {
-            guard buffer.readableBytes >= 4 else { return nil }
-            maskKey = WebSocketMaskingKey(buffer.readableBytesView.prefix(4))
-            buffer.moveReaderIndex(forwardBy: 4)
+            guard let key = buffer.readInteger(as: UInt32.self) else { return nil }
+            maskKey = key
         }
         guard let data = buffer.readSlice(length: length) else { return nil }
-        return WebSocketFrame(
+        return Frame(
             fin: fin,
             rsv1: first & 0x40 != 0,
             rsv2: first & 0x20 != 0,

@@ -120,7 +120,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
     }
 
     /// Processes one frame from the peer.
-    private func receive(context: ChannelHandlerContext, frame: WebSocketFrame) {
+    private func receive(context: ChannelHandlerContext, frame: WebSocketFrameParser.Frame) {
         switch self.state {
         case .open:
             break
@@ -169,7 +169,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         }
     }
 
-    private func receiveFirstFrame(context: ChannelHandlerContext, frame: WebSocketFrame) {
+    private func receiveFirstFrame(context: ChannelHandlerContext, frame: WebSocketFrameParser.Frame) {
         let isText = frame.opcode == .text
         let payload = frame.unmaskedData
         if frame.fin && !frame.rsv1 {
@@ -201,7 +201,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         }
     }
 
-    private func receiveContinuation(context: ChannelHandlerContext, frame: WebSocketFrame) {
+    private func receiveContinuation(context: ChannelHandlerContext, frame: WebSocketFrameParser.Frame) {
         self.append(context: context, payload: frame.unmaskedData, fin: frame.fin)
     }
 
@@ -245,7 +245,7 @@ public final class WebSocketMessageHandler: ChannelDuplexHandler {
         }
     }
 
-    private func receiveClose(context: ChannelHandlerContext, frame: WebSocketFrame) {
+    private func receiveClose(context: ChannelHandlerContext, frame: WebSocketFrameParser.Frame) {
         var payload = frame.unmaskedData
         var code: WebSocketCloseCode?
         switch payload.readableBytes {
