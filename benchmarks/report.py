@@ -65,7 +65,7 @@ lines += [
     f"Machine: {cpu or platform.processor()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}.",
     "Servers pinned to core 0, the load generator (`socketio-bench`) to core 1 (`taskset`). Medians of interleaved",
     "repeats. `swift` is this project's server with the full interop fixture (`socketio-conformance-server --quiet`,",
-    "release build: about 25 handlers per socket registered in the connection handler, `onAny`, a per-packet",
+    "release build: 32 handlers per socket registered in the connection handler, `onAny`, a per-packet",
     "`use` middleware, `onError`, flow control on: the headline), `swift-bench` the same server with only the four",
     "benchmark events (`--bench`), `swift-recovery` the full fixture with connection state recovery on",
     "(`--connection-state-recovery 120000`), `bare` the bare SwiftNIO WebSocket loop (no Socket.IO semantics, one",
