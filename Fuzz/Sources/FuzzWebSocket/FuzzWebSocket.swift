@@ -1,5 +1,5 @@
-// libFuzzer target: the WebSocket path of the Engine.IO server, from raw bytes to messages: NIO's
-// `WebSocketFrameDecoder`, then `WebSocketMessageHandler` (RFC 6455 checks, reassembly, limits, UTF-8,
+// libFuzzer target: the WebSocket path of the Engine.IO server, from raw bytes to messages:
+// `WebSocketMessageHandler` with its own frame parser (framing, RFC 6455 checks, reassembly, limits, UTF-8,
 // permessage-deflate inflation, close handshake) in an `EmbeddedChannel`; every message it delivers is written back,
 // through its compressor when deflate is negotiated. Also `UTF8Validator` and `PerMessageDeflateDecompressor` alone.
 //
@@ -160,9 +160,8 @@ func runChannel(_ wire: ByteBuffer, flags: Flags, expected: Expected?) {
     let channel = EmbeddedChannel()
     let collector = EchoCollector()
     do {
+        // The handler parses and writes frames itself (`WebSocketFrameParser`): no NIO frame codec in front.
         try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: configuration.maxFrameSize)),
-            WebSocketFrameEncoder(),
             WebSocketMessageHandler(configuration: configuration, permessageDeflate: negotiated),
             collector,
         ])
