@@ -52,11 +52,7 @@ public struct EventDecodingError: Error, Sendable, CustomStringConvertible {
         event: String,
         using decoder: JSONDecoder
     ) -> Result<T, EventDecodingError> {
-        do {
-            return .success(try (arguments.first ?? .null).decode(T.self, using: decoder))
-        } catch {
-            return .failure(EventDecodingError(event: event, expectedType: T.self, underlyingError: error))
-        }
+        self.decodeArguments(T.self, from: arguments, event: event, using: decoder)
     }
 
     /// Decodes `arguments`' elements in order (`null` for a missing one) as `types`, for `event`: the
